@@ -1,0 +1,1 @@
+"""HTTP layer: FastAPI routes, content negotiation, headers, errors as OperationOutcome."""

@@ -1,0 +1,62 @@
+"""The ASGI application: `create_app()` wires settings, store and the FHIR routes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.responses import RedirectResponse
+
+from fhir_server import __version__
+from fhir_server.api.errors import install_error_handlers
+from fhir_server.api.routes import router
+from fhir_server.rest.context import ServerContext
+from fhir_server.search.index import IndexExtractor
+from fhir_server.search.query import SearchQueryParser
+from fhir_server.search.registry import SearchParameterRegistry
+from fhir_server.settings import Settings, load_settings
+from fhir_server.storage.base import Store
+from fhir_server.storage.factory import open_store
+from fhir_server.validation.resource import ResourceValidator
+
+
+def build_context(settings: Settings, store: Store | None = None) -> ServerContext:
+    registry = SearchParameterRegistry.load_default()
+    own_bases = (settings.base_url,) if settings.base_url else ()
+    return ServerContext(
+        settings=settings,
+        store=store or open_store(settings),
+        registry=registry,
+        indexer=IndexExtractor(registry, settings.default_timezone, own_bases),
+        parser=SearchQueryParser(registry, settings),
+        validator=ResourceValidator(),
+        started=time.time(),
+    )
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    ctx = build_context(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.store.close()
+
+    app = FastAPI(
+        title="FHIR server (India public health network)",
+        version=__version__,
+        description="FHIR R4 REST API. The FHIR base is /fhir; see /fhir/metadata.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app

@@ -1,0 +1,85 @@
+"""The `fhir-server` command: serve, seed."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fhir_server.settings import load_settings
+
+app = typer.Typer(help="FHIR R4 server for India's public health network", no_args_is_help=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+    store: Annotated[
+        str | None,
+        typer.Option(help="sqlite:///path/file.db or mongodb://host/db (env FHIR_STORE)"),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
+    """Start the server; the FHIR base is http://HOST:PORT/fhir."""
+    import uvicorn
+
+    if store:
+        os.environ["FHIR_STORE"] = store  # worker processes read settings from the env
+    settings = load_settings()
+    _check_store(settings.store)
+    typer.echo(f"FHIR base: http://{_display_host(host)}:{port}/fhir  (store: {settings.store})")
+    uvicorn.run(
+        "fhir_server.asgi:app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
+
+
+@app.command()
+def seed(
+    store: Annotated[str | None, typer.Option(help="Store URL (env FHIR_STORE)")] = None,
+    folder: Annotated[
+        Path | None, typer.Option(help="Folder of seed bundles (default: seed_bundles/)")
+    ] = None,
+) -> None:
+    """Load the sample Delhi network from seed_bundles/ (idempotent: run it again freely)."""
+    from fhir_server.api.app import build_context
+    from fhir_server.seeding import load_seed_folder
+
+    settings = load_settings(**({"store": store} if store else {}))
+    ctx = build_context(settings)
+    folder = folder or Path(__file__).resolve().parent.parent / "seed_bundles"
+    try:
+        summary = load_seed_folder(ctx, folder)
+    finally:
+        ctx.store.close()
+    typer.echo(
+        f"seeded from {folder}: {summary.created} created, {summary.updated} updated,"
+        f" {summary.unchanged} unchanged"
+    )
+
+
+def _check_store(url: str) -> None:
+    if not url.startswith(("sqlite:///", "mongodb://", "mongodb+srv://")):
+        raise typer.BadParameter(
+            f"unsupported store {url!r}: use sqlite:///path or mongodb://host/db", param_hint="--store"
+        )
+
+
+def _display_host(host: str) -> str:
+    try:
+        return f"[{host}]" if ipaddress.ip_address(host).version == 6 else host
+    except ValueError:
+        return host
+
+
+if __name__ == "__main__":
+    app()

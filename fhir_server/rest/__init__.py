@@ -1,0 +1,1 @@
+"""Interactions: one module per FHIR interaction. No HTTP objects here."""

@@ -1,0 +1,102 @@
+"""GET /metadata: a CapabilityStatement generated from what is really wired."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from fhir_server import FHIR_VERSION, __version__
+from fhir_server.instants import fhir_instant, now_utc
+from fhir_server.operations.registry import all_operations
+from fhir_server.rest.context import ServerContext
+from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
+
+_TYPE_INTERACTIONS = (
+    "read",
+    "vread",
+    "update",
+    "patch",
+    "delete",
+    "history-instance",
+    "history-type",
+    "create",
+    "search-type",
+)
+# parameters this server does not evaluate; they are left out rather than advertised
+_UNSUPPORTED_PARAM_TYPES = ("special",)
+_UNSUPPORTED_CODES = ("_text", "_content", "_query", "_filter", "_list", "_has")
+
+
+def capability_statement(ctx: ServerContext, base_url: str) -> bytes:
+    return _cached(id(ctx), base_url, ctx)
+
+
+@lru_cache(maxsize=16)
+def _cached(_ctx_id: int, base_url: str, ctx: ServerContext) -> bytes:
+    return orjson.dumps(build(ctx, base_url))
+
+
+def build(ctx: ServerContext, base_url: str) -> dict[str, Any]:
+    conditional_delete = "multiple" if ctx.settings.allow_multiple_delete else "single"
+    operations = all_operations()
+    resources = []
+    for type_ in sorted(R4_RESOURCE_TYPES):
+        params = []
+        for code, param in sorted(ctx.registry.for_type(type_).items()):
+            if param.type in _UNSUPPORTED_PARAM_TYPES or code in _UNSUPPORTED_CODES:
+                continue
+            params.append({"name": code, "definition": param.url, "type": param.type})
+        entry: dict[str, Any] = {
+            "type": type_,
+            "interaction": [{"code": code} for code in _TYPE_INTERACTIONS],
+            "versioning": "versioned-update",
+            "readHistory": True,
+            "updateCreate": True,
+            "conditionalCreate": True,
+            "conditionalRead": "full-support",
+            "conditionalUpdate": True,
+            "conditionalDelete": conditional_delete,
+            "searchParam": params,
+        }
+        ops = [
+            {"name": op.name, "definition": op.definition_url, "documentation": op.documentation}
+            for op in operations
+            if op.levels & {"type", "instance"} and (op.types is None or type_ in op.types)
+        ]
+        if ops:
+            entry["operation"] = ops
+        resources.append(entry)
+    system_ops = [
+        {"name": op.name, "definition": op.definition_url}
+        for op in operations
+        if "system" in op.levels
+    ]
+    rest: dict[str, Any] = {
+        "mode": "server",
+        "documentation": (
+            "Search: every official R4 search parameter except special ones (near), _text,"
+            " _content, _query, _filter, _list; batch/transaction Bundles not yet supported."
+        ),
+        "resource": resources,
+        "interaction": [{"code": "history-system"}, {"code": "search-system"}],
+    }
+    if system_ops:
+        rest["operation"] = system_ops
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": fhir_instant(now_utc()),
+        "publisher": "fhir-server contributors",
+        "kind": "instance",
+        "software": {"name": "fhir-server", "version": __version__},
+        "implementation": {
+            "description": f"FHIR R4 server on {ctx.store.kind}",
+            "url": base_url,
+        },
+        "fhirVersion": FHIR_VERSION,
+        "format": ["application/fhir+json", "application/json"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json"],
+        "rest": [rest],
+    }

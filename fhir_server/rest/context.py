@@ -1,0 +1,34 @@
+"""What every interaction needs, built once at start-up and passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fhir_server.settings import Settings
+from fhir_server.storage.base import Store
+
+if TYPE_CHECKING:
+    from fhir_server.search.index import IndexExtractor
+    from fhir_server.search.query import SearchQueryParser
+    from fhir_server.search.registry import SearchParameterRegistry
+    from fhir_server.validation.resource import ResourceValidator
+
+
+@dataclass
+class ServerContext:
+    settings: Settings
+    store: Store
+    registry: SearchParameterRegistry
+    indexer: IndexExtractor
+    parser: SearchQueryParser
+    validator: ResourceValidator
+    started: float = field(default=0.0)
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """The parts of a request that interactions need, free of any HTTP framework."""
+
+    base_url: str  # e.g. http://127.0.0.1:8080/fhir (no trailing slash)
+    strict: bool = False  # Prefer: handling=strict

@@ -1,0 +1,17 @@
+"""What an interaction returns to the HTTP layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fhir_server.errors import Issue
+from fhir_server.storage.records import StoredRecord
+
+
+@dataclass
+class InteractionResult:
+    status: int
+    record: StoredRecord | None = None  # the version read or written (ETag, Location)
+    body: bytes | None = None  # a body other than the record's (Bundle, OperationOutcome)
+    issues: list[Issue] = field(default_factory=list)  # informational / warnings
+    location: bool = False  # send Location (create, update-as-create)

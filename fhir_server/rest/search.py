@@ -1,0 +1,202 @@
+"""search: type, system and compartment level, with _include/_revinclude and paging.
+
+The page is chosen by one keyset query; includes follow as batched look-ups of the
+page's references; the Bundle is assembled from stored bytes (rest/bundles.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+import orjson
+
+from fhir_server.errors import FhirError, Issue, operation_outcome
+from fhir_server.rest.bundles import bundle, entry
+from fhir_server.rest.context import RequestInfo, ServerContext
+from fhir_server.rest.results import InteractionResult
+from fhir_server.rest.subsetting import subset
+from fhir_server.rest.versioning import check_id
+from fhir_server.storage.base import StoreSession
+from fhir_server.storage.query import And, InCompartment, Predicate, Reference, SearchQuery
+from fhir_server.storage.records import StoredRecord
+
+CURSOR = "_cursor"
+MAX_INCLUDED = 5_000  # per page; beyond it the Bundle says what was left out
+
+
+def search(
+    ctx: ServerContext,
+    request: RequestInfo,
+    types: tuple[str, ...],
+    params: Sequence[tuple[str, str]],
+    compartment: tuple[str, str] | None = None,
+) -> InteractionResult:
+    cursor = next((v for k, v in params if k == CURSOR), None)
+    criteria = [(k, v) for k, v in params if k != CURSOR]
+    with ctx.store.session() as session:
+        parsed = ctx.parser.parse(types, criteria, resolve=session.match_keys, strict=request.strict)
+        where: Predicate | None = parsed.where
+        if compartment is not None:
+            scope = InCompartment((compartment[1],))
+            where = scope if where is None else And((scope, where))
+        result = parsed.result
+        issues: list[Issue] = list(parsed.warnings)
+        if result.summary == "count" or result.count == 0:
+            total = session.count(types, where)
+            body = bundle("searchset", _outcome_entries(issues), total=total,
+                          links=[("self", _link(request, types, compartment, criteria))])
+            return InteractionResult(200, body=body)
+        page = session.search(
+            SearchQuery(
+                types=types,
+                where=where,
+                sort=result.sort,
+                count=result.count,
+                cursor=cursor,
+                total=result.total if result.total != "none" else "none",
+            )
+        )
+        included = _includes(ctx, session, page.records, result, issues)
+    total = page.total
+    if total is None and cursor is None and page.next_cursor is None and result.total != "none":
+        total = len(page.records)  # the whole result is on this page: the total is free
+    entries = [
+        entry(
+            f"{request.base_url}/{r.type}/{r.id}",
+            subset(r.body, result.summary, result.elements),
+            search={"mode": "match"},
+        )
+        for r in page.records
+    ]
+    entries += [
+        entry(
+            f"{request.base_url}/{r.type}/{r.id}",
+            subset(r.body, result.summary, result.elements),
+            search={"mode": "include"},
+        )
+        for r in included
+    ]
+    entries += _outcome_entries(issues)
+    links = [("self", _link(request, types, compartment, criteria))]
+    if page.next_cursor:
+        links.append(
+            ("next", _link(request, types, compartment, [*criteria, (CURSOR, page.next_cursor)]))
+        )
+    return InteractionResult(200, body=bundle("searchset", entries, total=total, links=links))
+
+
+def compartment_search(
+    ctx: ServerContext,
+    request: RequestInfo,
+    compartment_type: str,
+    compartment_id: str,
+    type_: str,
+    params: Sequence[tuple[str, str]],
+) -> InteractionResult:
+    check_id(compartment_id)
+    if compartment_type != "Patient":
+        raise FhirError(
+            400, "not-supported", f"Only the Patient compartment is supported, not {compartment_type}"
+        )
+    return search(ctx, request, (type_,), params, compartment=(compartment_type, compartment_id))
+
+
+def _includes(
+    ctx: ServerContext,
+    session: StoreSession,
+    page: list[StoredRecord],
+    result,
+    issues: list[Issue],
+) -> list[StoredRecord]:
+    if not page or not (result.include or result.revinclude):
+        return []
+    seen = {(r.type, r.id) for r in page}
+    found: list[StoredRecord] = []
+    frontier = list(page)
+    first_round = True
+    while frontier:
+        wanted: dict[tuple[str, str], None] = {}
+        for spec in result.include:
+            if not (first_round or spec.iterate):
+                continue
+            for record in frontier:
+                if spec.source_type not in ("*", record.type):
+                    continue
+                resource = orjson.loads(record.body)
+                for code in _include_codes(ctx, record.type, spec.param):
+                    for ref in ctx.indexer.references(resource, code):
+                        if ref.target_type is None or ref.target_id is None:
+                            continue
+                        if spec.target_type and ref.target_type != spec.target_type:
+                            continue
+                        key = (ref.target_type, ref.target_id)
+                        if key not in seen:
+                            wanted[key] = None
+        new = list(session.read_many(wanted).values())
+        for spec in result.revinclude:
+            if not (first_round or spec.iterate):
+                continue
+            targets = tuple((r.type, r.id) for r in frontier)
+            if spec.param == "*":
+                codes = [
+                    code
+                    for code, p in ctx.registry.for_type(spec.source_type).items()
+                    if p.type == "reference"
+                ]
+            else:
+                codes = [spec.param]
+            for code in codes:
+                keys = session.match_keys(
+                    (spec.source_type,), Reference(code, targets), limit=MAX_INCLUDED + 1
+                )
+                keys = [k for k in keys if k not in seen]
+                new += session.read_many(keys).values()
+        fresh = []
+        for record in new:
+            key = (record.type, record.id)
+            if key not in seen:
+                seen.add(key)
+                fresh.append(record)
+        found += fresh
+        if len(found) > MAX_INCLUDED:
+            issues.append(
+                Issue(
+                    "warning",
+                    "too-costly",
+                    f"More than {MAX_INCLUDED} included resources; the rest were left out",
+                )
+            )
+            return found[:MAX_INCLUDED]
+        frontier = fresh
+        first_round = False
+        if not any(s.iterate for s in (*result.include, *result.revinclude)):
+            break
+    return found
+
+
+def _include_codes(ctx: ServerContext, type_: str, param: str) -> list[str]:
+    if param != "*":
+        return [param]
+    return [code for code, p in ctx.registry.for_type(type_).items() if p.type == "reference"]
+
+
+def _outcome_entries(issues: list[Issue]) -> list[bytes]:
+    if not issues:
+        return []
+    return [entry(None, orjson.dumps(operation_outcome(issues)), search={"mode": "outcome"})]
+
+
+def _link(
+    request: RequestInfo,
+    types: tuple[str, ...],
+    compartment: tuple[str, str] | None,
+    params: Sequence[tuple[str, str]],
+) -> str:
+    path = ""
+    if compartment is not None:
+        path = f"/{compartment[0]}/{compartment[1]}"
+    if len(types) == 1:
+        path += f"/{types[0]}"
+    url = request.base_url + path
+    return f"{url}?{urlencode(list(params))}" if params else url

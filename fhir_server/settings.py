@@ -1,0 +1,39 @@
+"""One settings object, read once from the environment (prefix FHIR_) and passed in."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FHIR_", extra="ignore")
+
+    store: str = Field(
+        "sqlite:///data/fhir.db",
+        description="sqlite:///path/to/file.db (folder created) or mongodb://host/db",
+    )
+    mongo_database: str = Field("fhir", description="Database name when the URL names none")
+    base_url: str | None = Field(
+        None,
+        description="Public FHIR base, e.g. https://fhir.example.in/fhir (default: from request)",
+    )
+    max_body_bytes: int = Field(64 * 1024 * 1024, description="Largest request body accepted")
+    max_json_depth: int = Field(64, description="Deepest JSON nesting accepted")
+    default_count: int = Field(20, ge=1)
+    max_count: int = Field(1000, ge=1)
+    allow_multiple_delete: bool = Field(
+        False, description="Conditional delete may remove several matches (else 412)"
+    )
+    validate_schema_on_write: bool = Field(
+        False,
+        description="Also run the R4 JSON Schema on each write (slow; $validate always does)",
+    )
+    default_timezone: str = Field(
+        "UTC", description="Zone for search dates written without one (e.g. Asia/Kolkata)"
+    )
+    sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Storage port (base.py, records.py, query.py) and its adapters (sqlite.py, mongo.py)."""

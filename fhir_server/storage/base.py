@@ -1,0 +1,92 @@
+"""The storage port: the only thing the layers above know about storage.
+
+A `Store` hands out sessions. A write session is one atomic unit of work: SQLite runs it
+in `BEGIN IMMEDIATE` (writers serialised across processes), MongoDB in a session
+transaction on a replica set. Everything read inside a write session is consistent
+with what it writes, which is what makes conditional create race-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from fhir_server.storage.query import Predicate, SearchPage, SearchQuery
+from fhir_server.storage.records import StoredRecord, Write
+
+
+class VersionConflict(Exception):
+    """The current version is not the one the writer read (optimistic concurrency)."""
+
+    def __init__(self, type_: str, id_: str, expected: int | None, actual: int | None) -> None:
+        super().__init__(f"{type_}/{id_}: expected version {expected}, found {actual}")
+        self.type = type_
+        self.id = id_
+        self.expected = expected
+        self.actual = actual
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached or opened."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    type: str | None = None  # None = system level
+    id: str | None = None  # set = instance level
+    since: datetime | None = None  # versions with last_updated >= since
+    at: tuple[datetime, datetime] | None = None  # versions current at some instant in [a, b)
+    count: int = 20
+    cursor: str | None = None
+
+
+@dataclass(slots=True)
+class HistoryPage:
+    records: list[StoredRecord] = field(default_factory=list)  # newest first
+    next_cursor: str | None = None
+    total: int | None = None
+
+
+class StoreSession(Protocol):
+    def read(self, type_: str, id_: str) -> StoredRecord | None:
+        """Current version, tombstones included (deleted=True)."""
+
+    def vread(self, type_: str, id_: str, version: int) -> StoredRecord | None: ...
+
+    def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], StoredRecord]:
+        """Current, non-deleted versions of the given (type, id) keys that exist."""
+
+    def search(self, query: SearchQuery) -> SearchPage: ...
+
+    def count(self, types: Sequence[str], where: Predicate | None) -> int: ...
+
+    def match_keys(
+        self, types: Sequence[str], where: Predicate | None, limit: int | None = None
+    ) -> list[tuple[str, str]]:
+        """(type, id) of matching current resources: feeds chains, _has, conditionals."""
+
+    def history(self, query: HistoryQuery) -> HistoryPage: ...
+
+    def write(self, writes: Sequence[Write]) -> None:
+        """Persist new versions (and their index); raise VersionConflict on a stale read.
+
+        Only valid in a write session; nothing is visible to others until it commits.
+        """
+
+    def lock(self, key: str) -> None:
+        """Serialise concurrent write sessions that use the same key (conditional create)."""
+
+
+class Store(Protocol):
+    kind: str  # "sqlite" | "mongodb" | "mongomock"
+    transactional: bool  # True when write sessions are really atomic
+
+    def session(self, write: bool = False) -> AbstractContextManager[StoreSession]: ...
+
+    def iter_current(self, type_: str | None = None) -> Iterator[StoredRecord]:
+        """Every current non-deleted record (reindex, export), streamed."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,113 @@
+"""SQLite tables and indexes (docs/storage.md explains which query each index serves)."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+# Index tables carry `type` so that (type, param, value) index prefixes are selective
+# even for parameter codes shared by many types (`patient`, `subject`, `date`).
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS resources (
+    rid          INTEGER PRIMARY KEY,
+    type         TEXT    NOT NULL,
+    id           TEXT    NOT NULL,
+    version      INTEGER NOT NULL,
+    last_updated INTEGER NOT NULL,          -- epoch microseconds, UTC
+    deleted      INTEGER NOT NULL DEFAULT 0,
+    body         BLOB    NOT NULL,          -- JSON as served; empty for a tombstone
+    UNIQUE (type, id)
+);
+CREATE INDEX IF NOT EXISTS resources_type_updated ON resources (type, last_updated);
+CREATE INDEX IF NOT EXISTS resources_updated ON resources (last_updated);
+
+CREATE TABLE IF NOT EXISTS history (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    type         TEXT    NOT NULL,
+    id           TEXT    NOT NULL,
+    version      INTEGER NOT NULL,
+    last_updated INTEGER NOT NULL,
+    ended        INTEGER,                   -- when the next version replaced this one
+    deleted      INTEGER NOT NULL,
+    method       TEXT    NOT NULL,
+    body         BLOB    NOT NULL,
+    UNIQUE (type, id, version)
+);
+CREATE INDEX IF NOT EXISTS history_updated ON history (last_updated, seq);
+CREATE INDEX IF NOT EXISTS history_type_updated ON history (type, last_updated, seq);
+
+CREATE TABLE IF NOT EXISTS idx_token (
+    rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+    system TEXT, code TEXT, text TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_token_code ON idx_token (type, param, code, system);
+CREATE INDEX IF NOT EXISTS idx_token_rid ON idx_token (rid);
+
+CREATE TABLE IF NOT EXISTS idx_string (
+    rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+    value TEXT NOT NULL, exact TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_string_value ON idx_string (type, param, value);
+CREATE INDEX IF NOT EXISTS idx_string_rid ON idx_string (rid);
+
+CREATE TABLE IF NOT EXISTS idx_range (
+    rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+    low REAL NOT NULL, high REAL NOT NULL   -- -inf / +inf when open-ended
+);
+CREATE INDEX IF NOT EXISTS idx_range_low ON idx_range (type, param, low, high);
+CREATE INDEX IF NOT EXISTS idx_range_high ON idx_range (type, param, high);
+CREATE INDEX IF NOT EXISTS idx_range_rid ON idx_range (rid);
+
+CREATE TABLE IF NOT EXISTS idx_quantity (
+    rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+    system TEXT, code TEXT, unit TEXT, low REAL NOT NULL, high REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_quantity_value ON idx_quantity (type, param, low);
+CREATE INDEX IF NOT EXISTS idx_quantity_rid ON idx_quantity (rid);
+
+CREATE TABLE IF NOT EXISTS idx_reference (
+    rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+    target_type TEXT, target_id TEXT, url TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_reference_target
+    ON idx_reference (type, param, target_id, target_type);
+CREATE INDEX IF NOT EXISTS idx_reference_url ON idx_reference (type, param, url);
+CREATE INDEX IF NOT EXISTS idx_reference_rid ON idx_reference (rid);
+
+CREATE TABLE IF NOT EXISTS idx_uri (
+    rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_uri_value ON idx_uri (type, param, value);
+CREATE INDEX IF NOT EXISTS idx_uri_rid ON idx_uri (rid);
+
+CREATE TABLE IF NOT EXISTS idx_composite (
+    rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
+    key TEXT NOT NULL, low REAL, high REAL
+);
+CREATE INDEX IF NOT EXISTS idx_composite_key ON idx_composite (type, param, key);
+CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid);
+
+CREATE TABLE IF NOT EXISTS idx_sort (
+    rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, key
+);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_sort_rid ON idx_sort (rid, param);
+
+CREATE TABLE IF NOT EXISTS compartment (
+    rid INTEGER NOT NULL, patient_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS compartment_patient ON compartment (patient_id, rid);
+CREATE INDEX IF NOT EXISTS compartment_rid ON compartment (rid);
+"""
+
+INDEX_TABLES = (
+    "idx_token",
+    "idx_string",
+    "idx_range",
+    "idx_quantity",
+    "idx_reference",
+    "idx_uri",
+    "idx_composite",
+    "idx_sort",
+    "compartment",
+)

@@ -1,0 +1,30 @@
+"""An HTTP client on the app, once per storage adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fhir_server.api.app import create_app
+from fhir_server.settings import Settings
+from tests.conftest import ADAPTERS, open_test_store
+
+BASE = "http://testserver/fhir"
+
+
+def make_client(adapter: str, tmp_path: Path, **settings: object) -> TestClient:
+    store = open_test_store(adapter, tmp_path)
+    app = create_app(Settings(store="sqlite:///unused.db", **settings), store=store)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture(params=ADAPTERS)
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    with make_client(request.param, tmp_path) as test_client:
+        yield test_client
+        drop = getattr(test_client.app.state.ctx.store, "drop_database", None)
+        if request.param == "mongodb" and drop is not None:
+            drop()

@@ -1,0 +1,29 @@
+"""GET /metadata: the CapabilityStatement describes what is wired."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_capability_statement(client: TestClient) -> None:
+    response = client.get("/fhir/metadata")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["resourceType"] == "CapabilityStatement"
+    assert body["fhirVersion"] == "4.0.1"
+    assert "application/fhir+json" in body["format"]
+    resources = {r["type"]: r for r in body["rest"][0]["resource"]}
+    for type_ in ("Patient", "Encounter", "Appointment", "MedicationRequest", "Observation", "Claim"):
+        codes = {i["code"] for i in resources[type_]["interaction"]}
+        assert {"read", "vread", "update", "patch", "delete", "create", "history-instance"} <= codes
+    patient = resources["Patient"]
+    assert patient["conditionalCreate"] is True
+    assert patient["conditionalDelete"] == "single"
+    names = {p["name"] for p in patient["searchParam"]}
+    assert {"identifier", "name", "birthdate", "_id", "_lastUpdated"} <= names
+    assert any(op["name"] == "validate" for op in patient["operation"])
+
+
+def test_openapi_docs_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    assert client.get("/openapi.json").json()["info"]["title"]
