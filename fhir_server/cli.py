@@ -70,7 +70,8 @@ def seed(
 def _check_store(url: str) -> None:
     if not url.startswith(("sqlite:///", "mongodb://", "mongodb+srv://")):
         raise typer.BadParameter(
-            f"unsupported store {url!r}: use sqlite:///path or mongodb://host/db", param_hint="--store"
+            f"unsupported store {url!r}: use sqlite:///path or mongodb://host/db",
+            param_hint="--store",
         )
 
 

@@ -52,8 +52,7 @@ def trim_search_parameter(resource: dict[str, Any]) -> dict[str, Any]:
     out = {k: resource[k] for k in KEEP_FIELDS if k in resource}
     if "component" in out:
         out["component"] = [
-            {"definition": c["definition"], "expression": c["expression"]}
-            for c in out["component"]
+            {"definition": c["definition"], "expression": c["expression"]} for c in out["component"]
         ]
     return out
 
@@ -77,8 +76,7 @@ def trim_compartment(definition: dict[str, Any]) -> dict[str, Any]:
         "url": definition["url"],
         "code": definition["code"],
         "resource": [
-            {"code": r["code"], "param": list(r.get("param", []))}
-            for r in definition["resource"]
+            {"code": r["code"], "param": list(r.get("param", []))} for r in definition["resource"]
         ],
     }
 

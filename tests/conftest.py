@@ -62,7 +62,18 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _MONGOMOCK_USED:
+    # one line per distinct skip reason (pytest's -rs lists every location)
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        if isinstance(report.longrepr, tuple):
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"SKIPPED {count} test(s): {reason}", yellow=True)
+    ran_on_mongomock = _MONGOMOCK_USED or any(
+        "mongomock" in report.nodeid for report in terminalreporter.stats.get("passed", [])
+    )
+    if ran_on_mongomock:
         terminalreporter.write_line(
             "NOTE: MongoDB adapter tests ran against mongomock (an in-process fake): its"
             " session/transaction seam is a no-op there, so atomicity and concurrency on"

@@ -30,7 +30,7 @@ def build_context(settings: Settings, store: Store | None = None) -> ServerConte
         store=store or open_store(settings),
         registry=registry,
         indexer=IndexExtractor(registry, settings.default_timezone, own_bases),
-        parser=SearchQueryParser(registry, settings),
+        parser=SearchQueryParser.from_settings(registry, settings),
         validator=ResourceValidator(),
         started=time.time(),
     )

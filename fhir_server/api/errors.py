@@ -36,7 +36,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def request_error(request: Request, exc: RequestValidationError) -> Response:
-        return outcome_response(FhirError(400, "invalid", f"Bad request: {exc.errors()}"), FHIR_JSON)
+        return outcome_response(
+            FhirError(400, "invalid", f"Bad request: {exc.errors()}"), FHIR_JSON
+        )
 
     @app.exception_handler(StoreUnavailable)
     async def store_down(request: Request, exc: StoreUnavailable) -> Response:

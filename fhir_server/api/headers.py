@@ -29,7 +29,9 @@ def parse_http_date(value: str | None, header: str) -> datetime | None:
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError) as exc:
-        raise FhirError(400, "invalid", f"{header} is not an HTTP date: {value!r}", [header]) from exc
+        raise FhirError(
+            400, "invalid", f"{header} is not an HTTP date: {value!r}", [header]
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

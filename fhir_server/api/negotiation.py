@@ -22,7 +22,8 @@ def response_media_type(request: Request) -> str:
     """The media type to answer with, from `_format` (wins) or `Accept`."""
     fmt = request.query_params.get("_format")
     if fmt is not None:
-        chosen = _JSON_FORMATS.get(fmt.split(";")[0].strip().lower())
+        # an unencoded '+' in a query string arrives as a space
+        chosen = _JSON_FORMATS.get(fmt.split(";")[0].strip().lower().replace(" ", "+"))
         if chosen is None:
             raise FhirError(
                 406, "not-supported", f"_format {fmt!r} is not supported: this server speaks JSON"

@@ -46,9 +46,7 @@ def result_response(
         headers["ETag"] = etag(record)
         headers["Last-Modified"] = last_modified_header(record)
         if result.location:
-            headers["Location"] = (
-                f"{base_url}/{record.type}/{record.id}/_history/{record.version}"
-            )
+            headers["Location"] = f"{base_url}/{record.type}/{record.id}/_history/{record.version}"
             headers["Content-Location"] = headers["Location"]
     elif record is not None:  # a delete's tombstone
         headers["ETag"] = etag(record)

@@ -31,6 +31,7 @@ from fhir_server.rest import history as history_
 from fhir_server.rest import patch as patch_
 from fhir_server.rest import read as read_
 from fhir_server.rest import search as search_
+from fhir_server.rest import transaction as transaction_
 from fhir_server.rest import update as update_
 from fhir_server.rest.capabilities import capability_statement
 from fhir_server.rest.context import RequestInfo, ServerContext
@@ -108,10 +109,17 @@ async def system_history(request: Request) -> Response:
 
 @router.post("", summary="batch / transaction Bundle")
 async def system_post(request: Request) -> Response:
-    response_media_type(request)
-    raise FhirError(
-        501, "not-supported", "batch and transaction Bundles are not supported yet (see README)"
+    media = response_media_type(request)
+    request_media_type(request)
+    settings = _ctx(request).settings
+    body = await read_json(request, settings.max_body_bytes, settings.max_json_depth)
+    # bundle responses carry no resources unless asked: a 10k-entry response stays small
+    prefer = request.headers.get("prefer")
+    return_pref = parse_prefer(prefer).return_ if prefer and "return" in prefer else "minimal"
+    result = await _run(
+        transaction_.process_bundle, _ctx(request), _info(request), body, return_pref
     )
+    return result_response(result, media, _info(request).base_url)
 
 
 # -- type level ---------------------------------------------------------------------
@@ -192,7 +200,8 @@ async def conditional_delete(request: Request, type_: str) -> Response:
 
 
 # -- instance level -----------------------------------------------------------------
-@router.api_route("/{type_}/{id_}", methods=["GET", "HEAD"], summary="read")
+@router.get("/{type_}/{id_}", summary="read")
+@router.head("/{type_}/{id_}", include_in_schema=False)
 async def read(request: Request, type_: str, id_: str) -> Response:
     if id_.startswith("$"):
         return await _operation(request, id_[1:], type_, None)
@@ -226,9 +235,7 @@ async def patch(request: Request, type_: str, id_: str) -> Response:
     _check_type(type_)
     content_type, body = await _patch_body(request)
     if_match = parse_etag(request.headers.get("if-match"), "If-Match")
-    result = await _run(
-        patch_.patch, _ctx(request), type_, id_, content_type, body, if_match
-    )
+    result = await _run(patch_.patch, _ctx(request), type_, id_, content_type, body, if_match)
     return _write_response(request, result)
 
 
@@ -251,7 +258,8 @@ async def instance_history(request: Request, type_: str, id_: str) -> Response:
     return result_response(result, media, _info(request).base_url)
 
 
-@router.api_route("/{type_}/{id_}/_history/{vid}", methods=["GET", "HEAD"], summary="vread")
+@router.get("/{type_}/{id_}/_history/{vid}", summary="vread")
+@router.head("/{type_}/{id_}/_history/{vid}", include_in_schema=False)
 async def vread(request: Request, type_: str, id_: str, vid: str) -> Response:
     media = response_media_type(request)
     _check_type(type_)
@@ -260,9 +268,8 @@ async def vread(request: Request, type_: str, id_: str, vid: str) -> Response:
     return _read_response(request, result, media, summary, elements)
 
 
-@router.api_route(
-    "/{type_}/{id_}/{sub}", methods=["GET", "POST"], summary="Instance operation / compartment"
-)
+@router.get("/{type_}/{id_}/{sub}", summary="Instance operation or Patient compartment search")
+@router.post("/{type_}/{id_}/{sub}", summary="Instance operation")
 async def instance_sub(request: Request, type_: str, id_: str, sub: str) -> Response:
     _check_type(type_)
     if sub.startswith("$"):

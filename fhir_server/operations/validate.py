@@ -42,7 +42,9 @@ def run_validate(
             if resource is None:
                 resource = orjson.loads(current.body)
     if resource is None and mode != "delete":
-        raise FhirError(400, "required", "$validate needs a resource (body or 'resource' parameter)")
+        raise FhirError(
+            400, "required", "$validate needs a resource (body or 'resource' parameter)"
+        )
     if resource is not None:
         resource = require_resource(resource, type_)
         if mode == "update" and id_ is not None and resource.get("id") != id_:

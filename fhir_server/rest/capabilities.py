@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -30,12 +29,12 @@ _UNSUPPORTED_CODES = ("_text", "_content", "_query", "_filter", "_list", "_has")
 
 
 def capability_statement(ctx: ServerContext, base_url: str) -> bytes:
-    return _cached(id(ctx), base_url, ctx)
-
-
-@lru_cache(maxsize=16)
-def _cached(_ctx_id: int, base_url: str, ctx: ServerContext) -> bytes:
-    return orjson.dumps(build(ctx, base_url))
+    # built once per base URL; the registry version keys it so runtime SearchParameters show
+    key = (base_url, ctx.registry.version, ctx.settings.allow_multiple_delete)
+    cached = ctx.capability_cache.get(key)
+    if cached is None:
+        cached = ctx.capability_cache[key] = orjson.dumps(build(ctx, base_url))
+    return cached
 
 
 def build(ctx: ServerContext, base_url: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 
 from fhir_server.errors import FhirError
 from fhir_server.rest.context import ServerContext
+from fhir_server.search.subsearch import SessionSubSearch
 from fhir_server.storage.base import StoreSession
 
 
@@ -23,5 +24,7 @@ def find_matches(
     """Up to `limit` (type, id) matches; criteria parse strictly (an unknown parameter
     must not silently widen a conditional write to every resource)."""
     params = parse_criteria(criteria)
-    parsed = ctx.parser.parse(type_, params, resolve=session.match_keys, strict=True)
+    parsed = ctx.parser.parse(
+        (type_,), params, strict=True, subsearch=SessionSubSearch(session, ctx.indexer)
+    )
     return session.match_keys((type_,), parsed.where, limit)

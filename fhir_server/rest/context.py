@@ -24,6 +24,7 @@ class ServerContext:
     parser: SearchQueryParser
     validator: ResourceValidator
     started: float = field(default=0.0)
+    capability_cache: dict[tuple, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

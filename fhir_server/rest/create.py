@@ -9,6 +9,7 @@ from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.versioning import new_id, write_version
+from fhir_server.storage.base import StoreSession
 
 
 def create(
@@ -16,19 +17,40 @@ def create(
 ) -> InteractionResult:
     ctx.validator.validate(resource)
     with ctx.store.session(write=True) as session:
-        if if_none_exist:
-            # the lock + match + write happen in one write session: race-free
-            session.lock(f"create:{type_}?{if_none_exist}")
-            matches = find_matches(ctx, session, type_, if_none_exist)
-            if len(matches) > 1:
-                raise FhirError(
-                    412,
-                    "duplicate",
-                    f"If-None-Exist criteria {if_none_exist!r} match {len(matches)} resources",
-                )
-            if matches:
-                existing = session.read(*matches[0])
-                return InteractionResult(200, record=existing)
-        # a client-supplied id on create is ignored (FHIR create assigns the id)
-        record = write_version(ctx, session, resource, new_id(), None, "POST")
+        return create_in(ctx, session, type_, resource, if_none_exist)
+
+
+def existing_match(
+    ctx: ServerContext, session: StoreSession, type_: str, if_none_exist: str
+) -> InteractionResult | None:
+    """The If-None-Exist outcome when a resource already matches, else None."""
+    # lock + match + write happen in one write session: race-free (ADR 0004)
+    session.lock(f"create:{type_}?{if_none_exist}")
+    matches = find_matches(ctx, session, type_, if_none_exist)
+    if len(matches) > 1:
+        raise FhirError(
+            412,
+            "duplicate",
+            f"If-None-Exist criteria {if_none_exist!r} match {len(matches)} resources",
+        )
+    if matches:
+        return InteractionResult(200, record=session.read(*matches[0]))
+    return None
+
+
+def create_in(
+    ctx: ServerContext,
+    session: StoreSession,
+    type_: str,
+    resource: dict[str, Any],
+    if_none_exist: str | None = None,
+    id_: str | None = None,
+) -> InteractionResult:
+    """Create inside an open write session (validation already done by the caller)."""
+    if if_none_exist:
+        existing = existing_match(ctx, session, type_, if_none_exist)
+        if existing is not None:
+            return existing
+    # a client-supplied id on create is ignored: create assigns the id
+    record = write_version(ctx, session, resource, id_ or new_id(), None, "POST")
     return InteractionResult(201, record=record, location=True)

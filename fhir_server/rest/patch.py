@@ -25,7 +25,7 @@ def patch(
 ) -> InteractionResult:
     check_id(id_)
     with ctx.store.session(write=True) as session:
-        return _patch_in(ctx, session, type_, id_, content_type, body, if_match)
+        return patch_in(ctx, session, type_, id_, content_type, body, if_match)
 
 
 def conditional_patch(
@@ -44,10 +44,10 @@ def conditional_patch(
             raise FhirError(
                 412, "multiple-matches", f"Criteria {criteria!r} match {len(matches)} resources"
             )
-        return _patch_in(ctx, session, type_, matches[0][1], content_type, body, if_match)
+        return patch_in(ctx, session, type_, matches[0][1], content_type, body, if_match)
 
 
-def _patch_in(
+def patch_in(
     ctx: ServerContext,
     session: StoreSession,
     type_: str,

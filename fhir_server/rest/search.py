@@ -17,6 +17,8 @@ from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.subsetting import subset
 from fhir_server.rest.versioning import check_id
+from fhir_server.search.result_params import ResultParameters
+from fhir_server.search.subsearch import SessionSubSearch
 from fhir_server.storage.base import StoreSession
 from fhir_server.storage.query import And, InCompartment, Predicate, Reference, SearchQuery
 from fhir_server.storage.records import StoredRecord
@@ -35,7 +37,10 @@ def search(
     cursor = next((v for k, v in params if k == CURSOR), None)
     criteria = [(k, v) for k, v in params if k != CURSOR]
     with ctx.store.session() as session:
-        parsed = ctx.parser.parse(types, criteria, resolve=session.match_keys, strict=request.strict)
+        parsed = ctx.parser.parse(
+            types, criteria, strict=request.strict, subsearch=SessionSubSearch(session, ctx.indexer)
+        )
+        query_types = parsed.types  # a system search narrows by _type
         where: Predicate | None = parsed.where
         if compartment is not None:
             scope = InCompartment((compartment[1],))
@@ -43,13 +48,17 @@ def search(
         result = parsed.result
         issues: list[Issue] = list(parsed.warnings)
         if result.summary == "count" or result.count == 0:
-            total = session.count(types, where)
-            body = bundle("searchset", _outcome_entries(issues), total=total,
-                          links=[("self", _link(request, types, compartment, criteria))])
+            total = session.count(query_types, where)
+            body = bundle(
+                "searchset",
+                _outcome_entries(issues),
+                total=total,
+                links=[("self", _link(request, types, compartment, criteria))],
+            )
             return InteractionResult(200, body=body)
         page = session.search(
             SearchQuery(
-                types=types,
+                types=query_types,
                 where=where,
                 sort=result.sort,
                 count=result.count,
@@ -97,7 +106,9 @@ def compartment_search(
     check_id(compartment_id)
     if compartment_type != "Patient":
         raise FhirError(
-            400, "not-supported", f"Only the Patient compartment is supported, not {compartment_type}"
+            400,
+            "not-supported",
+            f"Only the Patient compartment is supported, not {compartment_type}",
         )
     return search(ctx, request, (type_,), params, compartment=(compartment_type, compartment_id))
 
@@ -106,7 +117,7 @@ def _includes(
     ctx: ServerContext,
     session: StoreSession,
     page: list[StoredRecord],
-    result,
+    result: ResultParameters,
     issues: list[Issue],
 ) -> list[StoredRecord]:
     if not page or not (result.include or result.revinclude):

@@ -64,9 +64,7 @@ def _mark_subsetted(resource: dict[str, Any]) -> None:
     resource["meta"] = meta
 
 
-def subset(
-    body: bytes, summary: str | None, elements: list[str] | None
-) -> bytes:
+def subset(body: bytes, summary: str | None, elements: list[str] | None) -> bytes:
     """The stored body, reduced per _summary / _elements (unchanged when neither asks)."""
     if summary in (None, "false") and not elements:
         return body
@@ -89,7 +87,8 @@ def subset(
         out = {
             k: v
             for k, v in resource.items()
-            if k in keep or any(k.startswith(e) and k[len(e) : len(e) + 1].isupper() for e in elements)
+            if k in keep
+            or any(k.startswith(e) and k[len(e) : len(e) + 1].isupper() for e in elements)
         }
     else:
         raise FhirError(400, "invalid", f"Unknown _summary value {summary!r}", ["_summary"])

@@ -38,7 +38,7 @@ def update(
         )
     ctx.validator.validate(resource)
     with ctx.store.session(write=True) as session:
-        return _update_in(ctx, session, type_, id_, resource, if_match)
+        return update_in(ctx, session, type_, id_, resource, if_match)
 
 
 def conditional_update(
@@ -50,28 +50,39 @@ def conditional_update(
 ) -> InteractionResult:
     ctx.validator.validate(resource)
     with ctx.store.session(write=True) as session:
-        session.lock(f"update:{type_}?{criteria}")
-        matches = find_matches(ctx, session, type_, criteria)
-        if len(matches) > 1:
+        return conditional_update_in(ctx, session, type_, criteria, resource, if_match)
+
+
+def conditional_update_in(
+    ctx: ServerContext,
+    session: StoreSession,
+    type_: str,
+    criteria: str,
+    resource: dict[str, Any],
+    if_match: int | None = None,
+) -> InteractionResult:
+    session.lock(f"update:{type_}?{criteria}")
+    matches = find_matches(ctx, session, type_, criteria)
+    if len(matches) > 1:
+        raise FhirError(
+            412, "multiple-matches", f"Criteria {criteria!r} match {len(matches)} resources"
+        )
+    body_id = resource.get("id")
+    if matches:
+        id_ = matches[0][1]
+        if body_id is not None and body_id != id_:
             raise FhirError(
-                412, "multiple-matches", f"Criteria {criteria!r} match {len(matches)} resources"
+                400,
+                "invalid",
+                f"The id in the body ({body_id!r}) is not the matched resource's id ({id_!r})",
+                [f"{type_}.id"],
             )
-        body_id = resource.get("id")
-        if matches:
-            id_ = matches[0][1]
-            if body_id is not None and body_id != id_:
-                raise FhirError(
-                    400,
-                    "invalid",
-                    f"The id in the body ({body_id!r}) is not the matched resource's id ({id_!r})",
-                    [f"{type_}.id"],
-                )
-        else:
-            id_ = check_id(body_id, f"{type_}.id") if body_id else new_id()
-        return _update_in(ctx, session, type_, id_, resource, if_match)
+    else:
+        id_ = check_id(body_id, f"{type_}.id") if body_id else new_id()
+    return update_in(ctx, session, type_, id_, resource, if_match)
 
 
-def _update_in(
+def update_in(
     ctx: ServerContext,
     session: StoreSession,
     type_: str,

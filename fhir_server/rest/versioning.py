@@ -126,10 +126,13 @@ def check_if_match(current: StoredRecord | None, if_match: int | None, what: str
     if if_match is None:
         return
     if current is None or current.deleted:
-        raise FhirError(412, "conflict", f"If-Match version {if_match} given but {what} does not exist")
+        raise FhirError(
+            412, "conflict", f"If-Match version {if_match} given but {what} does not exist"
+        )
     if current.version != if_match:
         raise FhirError(
             412,
             "conflict",
-            f"If-Match version {if_match} does not match current version {current.version} of {what}",
+            f"If-Match version {if_match} is not the current version"
+            f" ({current.version}) of {what}",
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,7 @@ _DAY_US = 86_400 * _US
 def zone(name: str) -> tzinfo:
     """The tzinfo for a zone name ("UTC", "Asia/Kolkata"); raises ValueError if unknown."""
     if name.upper() in ("UTC", "Z"):
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError) as exc:
@@ -41,7 +41,7 @@ def _local_us(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> i
 
 
 def _offset_us(tz: tzinfo, y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
-    if tz is timezone.utc:
+    if tz is UTC:
         return 0
     offset = tz.utcoffset(datetime(y, mo, d, h, mi))
     return 0 if offset is None else offset // timedelta(microseconds=1)
@@ -54,7 +54,7 @@ def _fixed_offset_us(text: str) -> int:
     return sign * (int(text[1:3]) * 3600 + int(text[4:6]) * 60) * _US
 
 
-def date_range(value: str, default_tz: tzinfo = timezone.utc) -> tuple[int, int]:
+def date_range(value: str, default_tz: tzinfo = UTC) -> tuple[int, int]:
     """Inclusive [low, high] epoch microseconds of a FHIR date/dateTime/instant.
 
     Raises ValueError for anything that is not a valid FHIR date value.
@@ -106,7 +106,7 @@ def date_range(value: str, default_tz: tzinfo = timezone.utc) -> tuple[int, int]
     return low, low + width - 1
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 
 
@@ -116,7 +116,7 @@ def _zoned_datetime_range(value: str) -> tuple[int, int] | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    if moment.tzinfo is None or len(value) < 25 and value[-1] != "Z":
+    if moment.tzinfo is None or (len(value) < 25 and value[-1] != "Z"):
         return None
     low = (moment - _EPOCH) // _ONE_US
     dot = value.find(".", 19)
@@ -134,5 +134,5 @@ def _zoned_datetime_range(value: str) -> tuple[int, int] | None:
 def epoch_us(moment: datetime) -> int:
     """Epoch microseconds of an aware datetime (naive is read as UTC)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)

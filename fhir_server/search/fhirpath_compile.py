@@ -22,7 +22,6 @@ from typing import Any
 from fhir_server.search.references import reference_type
 
 Accessor = Callable[[Any, dict], list]
-Step = Callable[[list], list]
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TYPE_NAME_RE = re.compile(r"[A-Z][A-Za-z0-9]*")
@@ -76,95 +75,29 @@ def _flatten(values: list) -> list:
     return out
 
 
-def _field_step(name: str, suffixes: frozenset[str] | None) -> Step:
-    if suffixes is None:
-
-        def step(nodes: list) -> list:
-            out: list = []
-            for node in nodes:
-                if type(node) is dict:
-                    v = node.get(name)
-                    if v is not None:
-                        if type(v) is list:
-                            out.extend(v)
-                        else:
-                            out.append(v)
-            return out
-
-        return step
-
+def _choice_finder(name: str, suffixes: frozenset[str]) -> Callable[[dict], Any]:
+    """Finds `name[x]` in a node: `value` -> the `valueQuantity` (etc.) entry."""
     cut = len(name)
     keys = tuple(name + suffix for suffix in sorted(suffixes))
+    if len(keys) <= 8:
 
-    def find_choice(node: dict) -> Any:
-        # Few allowed types: probe each key; many (value[x] has 50): scan the node's keys.
-        if len(keys) <= 8:
+        def probe(node: dict) -> Any:
             for key in keys:
                 v = node.get(key)
                 if v is not None:
                     return v
             return None
+
+        return probe
+
+    def scan(node: dict) -> Any:
+        # value[x] allows 50 types: scanning the node's own keys is cheaper than probing.
         for key, value in node.items():
             if key.startswith(name) and key[cut:] in suffixes:
                 return value
         return None
 
-    def choice_step(nodes: list) -> list:
-        out: list = []
-        for node in nodes:
-            if type(node) is not dict:
-                continue
-            v = node.get(name)
-            if v is None:
-                v = find_choice(node)
-                if v is None:
-                    continue
-            if type(v) is list:
-                out.extend(v)
-            else:
-                out.append(v)
-        return out
-
-    return choice_step
-
-
-def _typed_field_step(name: str, type_name: str) -> Step:
-    key = name + type_name[0].upper() + type_name[1:]
-
-    def step(nodes: list) -> list:
-        out: list = []
-        for node in nodes:
-            if type(node) is dict:
-                # A non-choice element of that type is stored under its plain name.
-                v = node.get(key)
-                if v is None:
-                    v = node.get(name)
-                if v is not None:
-                    if type(v) is list:
-                        out.extend(v)
-                    else:
-                        out.append(v)
-        return out
-
-    return step
-
-
-def _where_eq_step(field: str, literal: str) -> Step:
-    def step(nodes: list) -> list:
-        return [n for n in nodes if type(n) is dict and n.get(field) == literal]
-
-    return step
-
-
-def _resolve_is_step(type_name: str) -> Step:
-    def step(nodes: list) -> list:
-        return [n for n in nodes if type(n) is dict and reference_type(n) == type_name]
-
-    return step
-
-
-def _first_step(nodes: list) -> list:
-    return nodes[:1]
+    return scan
 
 
 def _tokens(path: str) -> list[str]:
@@ -174,10 +107,15 @@ def _tokens(path: str) -> list[str]:
     return tokens
 
 
-def _compile_branch(
-    branch: str, resource_type: str | None, choices: Mapping[str, frozenset[str]]
-) -> tuple[bool, list[Step]] | None:
-    """(rooted, steps) for one union branch; None when rooted at another type."""
+# A parsed step: ("field", name) | ("typed", name, type) | ("eq", field, literal) | ("is", type)
+ParsedStep = tuple[str, ...]
+
+
+def parse_branch(branch: str, resource_type: str | None) -> tuple[bool, list[ParsedStep]] | None:
+    """(rooted, steps) of one union branch; None when it is rooted at another type.
+
+    Raises Unsupported for shapes outside the compiled subset.
+    """
     branch = branch.strip()
     tokens: list[str]
     m = _CAST_BRANCH_RE.fullmatch(branch)
@@ -196,12 +134,12 @@ def _compile_branch(
     if first == "%resource":
         rooted = True
         tokens = tokens[1:]
-    elif _TYPE_NAME_RE.fullmatch(first) and first[0].isupper():
+    elif _TYPE_NAME_RE.fullmatch(first):
         if first != resource_type and first not in COMMON_ROOTS and resource_type is not None:
             return None
         rooted = True
         tokens = tokens[1:]
-    steps: list[Step] = []
+    steps: list[ParsedStep] = []
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -209,43 +147,109 @@ def _compile_branch(
         cast = _CAST_FN_RE.fullmatch(nxt)
         if _NAME_RE.fullmatch(tok):
             if cast is not None:
-                steps.append(_typed_field_step(tok, cast.group(1)))
+                steps.append(("typed", tok, cast.group(1)))
                 i += 2
                 continue
-            steps.append(_field_step(tok, choices.get(tok)))
+            steps.append(("field", tok))
         elif (m2 := _RESOLVE_IS_RE.fullmatch(tok)) is not None:
-            steps.append(_resolve_is_step(m2.group(1)))
+            steps.append(("is", m2.group(1)))
         elif (m2 := _WHERE_EQ_RE.fullmatch(tok)) is not None:
-            steps.append(_where_eq_step(m2.group(1), m2.group(2).replace("\\'", "'")))
+            steps.append(("eq", m2.group(1), m2.group(2).replace("\\'", "'")))
         elif (m2 := _EXTENSION_RE.fullmatch(tok)) is not None:
-            steps.append(_field_step("extension", None))
-            steps.append(_where_eq_step("url", m2.group(1).replace("\\'", "'")))
+            steps.append(("field", "extension"))
+            steps.append(("eq", "url", m2.group(1).replace("\\'", "'")))
         elif _CAST_FN_RE.fullmatch(tok) is not None:
             pass  # a cast not applied to a named element: values already carry their type
-        elif tok == "first()":
-            steps.append(_first_step)
         else:
             raise Unsupported(tok)
         i += 1
     return rooted, steps
 
 
-def _branch_accessor(rooted: bool, steps: list[Step]) -> Accessor:
-    if len(steps) == 1:
-        only = steps[0]
-        if rooted:
-            return lambda node, resource: only([resource])
-        return lambda node, resource: only([node])
+class _CodeWriter:
+    """Generates one Python function for a whole union expression.
 
-    def run(node: Any, resource: dict) -> list:
-        values = [resource if rooted else node]
-        for step in steps:
-            values = step(values)
-            if not values:
-                return values
-        return values
+    Every name and literal from the expression reaches the source only through repr() or
+    after matching an identifier pattern, so a SearchParameter posted by a client cannot
+    inject code.
+    """
 
-    return run
+    def __init__(self, choices: Mapping[str, frozenset[str]]) -> None:
+        self.choices = choices
+        self.lines = ["def accessor(node, resource):", "    out = []"]
+        self.namespace: dict[str, Any] = {"_reference_type": reference_type}
+        self.counter = 0
+
+    def _const(self, value: Any) -> str:
+        self.counter += 1
+        name = f"_c{self.counter}"
+        self.namespace[name] = value
+        return name
+
+    def branch(self, rooted: bool, steps: list[ParsedStep]) -> None:
+        cur = "resource" if rooted else "node"
+        is_dict = rooted
+        depth = 1
+        n = len(steps)
+
+        def emit(line: str) -> None:
+            self.lines.append("    " * depth + line)
+
+        for i, step in enumerate(steps):
+            kind = step[0]
+            if kind in ("field", "typed"):
+                if not is_dict:
+                    emit(f"if type({cur}) is dict:")
+                    depth += 1
+                v = f"v{self.counter}_{i}"
+                if kind == "field":
+                    name = step[1]
+                    emit(f"{v} = {cur}.get({name!r})")
+                    suffixes = self.choices.get(name)
+                    if suffixes:
+                        finder = self._const(_choice_finder(name, suffixes))
+                        emit(f"if {v} is None:")
+                        emit(f"    {v} = {finder}({cur})")
+                else:
+                    name, type_name = step[1], step[2]
+                    key = name + type_name[0].upper() + type_name[1:]
+                    # A non-choice element of that type is stored under its plain name.
+                    emit(f"{v} = {cur}.get({key!r})")
+                    emit(f"if {v} is None:")
+                    emit(f"    {v} = {cur}.get({name!r})")
+                emit(f"if {v} is not None:")
+                depth += 1
+                if i == n - 1:
+                    emit(f"if type({v}) is list:")
+                    emit(f"    out.extend({v})")
+                    emit("else:")
+                    emit(f"    out.append({v})")
+                    return
+                x = f"x{self.counter}_{i}"
+                emit(f"for {x} in ({v} if type({v}) is list else ({v},)):")
+                depth += 1
+                cur, is_dict = x, False
+            elif kind == "eq":
+                test = "" if is_dict else f"type({cur}) is dict and "
+                emit(f"if {test}{cur}.get({step[1]!r}) == {step[2]!r}:")
+                depth += 1
+                is_dict = True
+            elif kind == "is":
+                test = "" if is_dict else f"type({cur}) is dict and "
+                emit(f"if {test}_reference_type({cur}) == {step[1]!r}:")
+                depth += 1
+                is_dict = True
+        emit(f"out.append({cur})")
+
+    def engine(self, accessor: Accessor) -> None:
+        name = self._const(accessor)
+        self.lines.append(f"    out.extend({name}(node, resource))")
+
+    def build(self, label: str) -> Accessor:
+        self.lines.append("    return out")
+        code = compile("\n".join(self.lines) + "\n", f"<search expression {label}>", "exec")
+        exec(code, self.namespace)
+        return self.namespace["accessor"]
 
 
 @lru_cache(maxsize=1)
@@ -288,24 +292,18 @@ def compile_accessor(
 
     Returns None when no branch applies to the type (nothing to index).
     """
-    accessors: list[Accessor] = []
+    writer = _CodeWriter(choices)
+    used = False
     for branch in split_top_level(expression, "|"):
         try:
-            compiled = _compile_branch(branch, resource_type, choices)
+            parsed = parse_branch(branch, resource_type)
         except Unsupported:
-            accessors.append(engine_accessor(branch.strip()))
+            writer.engine(engine_accessor(branch.strip()))
+            used = True
             continue
-        if compiled is not None:
-            accessors.append(_branch_accessor(*compiled))
-    if not accessors:
+        if parsed is not None:
+            writer.branch(*parsed)
+            used = True
+    if not used:
         return None
-    if len(accessors) == 1:
-        return accessors[0]
-
-    def union(node: Any, resource: dict) -> list:
-        out: list = []
-        for accessor in accessors:
-            out.extend(accessor(node, resource))
-        return out
-
-    return union
+    return writer.build(expression[:80])

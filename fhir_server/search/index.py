@@ -126,9 +126,7 @@ class IndexExtractor:
             handler = _HANDLERS.get(param.type)
             if handler is not None:
                 signature = tuple((c.type, c.expression) for c in param.components)
-                plans.append(
-                    _ParamPlan(param, accessor, handler, components, range_at, signature)
-                )
+                plans.append(_ParamPlan(param, accessor, handler, components, range_at, signature))
         return plans
 
     # -- extraction -----------------------------------------------------------------
@@ -233,9 +231,7 @@ class IndexExtractor:
 
     # -- composites -----------------------------------------------------------------
 
-    def _composites(
-        self, plan: _ParamPlan, elements: list, resource: dict
-    ) -> list[CompositeValue]:
+    def _composites(self, plan: _ParamPlan, elements: list, resource: dict) -> list[CompositeValue]:
         code = plan.param.code
         out: list[CompositeValue] = []
         for element in elements:

@@ -73,7 +73,9 @@ def _token_from_dict(code: str, node: dict, out: list[TokenValue]) -> None:
             if type(coding) is dict:
                 display = coding.get("display") or text
                 out.append(
-                    TokenValue(code, coding.get("system"), coding.get("code"), _norm_or_none(display))
+                    TokenValue(
+                        code, coding.get("system"), coding.get("code"), _norm_or_none(display)
+                    )
                 )
         displays = {c.get("display") for c in codings or () if type(c) is dict}
         if isinstance(text, str) and text and (not codings or text not in displays):
@@ -85,7 +87,9 @@ def _token_from_dict(code: str, node: dict, out: list[TokenValue]) -> None:
             value = str(value)
         system = node.get("system")
         if system in CONTACT_POINT_SYSTEMS or "rank" in node:
-            out.append(TokenValue(code, None, value))  # ContactPoint: system is a kind, not a namespace
+            out.append(
+                TokenValue(code, None, value)
+            )  # ContactPoint: system is a kind, not a namespace
             return
         id_type = node.get("type")
         type_text = id_type.get("text") if type(id_type) is dict else None
@@ -101,7 +105,9 @@ def _token_from_dict(code: str, node: dict, out: list[TokenValue]) -> None:
         return
     if "code" in node or "system" in node:
         out.append(
-            TokenValue(code, node.get("system"), node.get("code"), _norm_or_none(node.get("display")))
+            TokenValue(
+                code, node.get("system"), node.get("code"), _norm_or_none(node.get("display"))
+            )
         )
 
 
@@ -112,9 +118,7 @@ def token_pairs(nodes: list) -> list[tuple[str | None, str | None]]:
         if type(node) is dict:
             codings = node.get("coding")
             if codings is not None:
-                pairs.extend(
-                    (c.get("system"), c.get("code")) for c in codings if type(c) is dict
-                )
+                pairs.extend((c.get("system"), c.get("code")) for c in codings if type(c) is dict)
                 continue
         pairs.extend((t.system, t.code) for t in token_values("", [node]) if t.param == "")
     return pairs
@@ -140,8 +144,11 @@ def string_texts(node: Any) -> list[str]:
         return [node]
     if type(node) is not dict:
         return []
-    if "family" in node or "given" in node or ("text" in node and "line" not in node
-                                                 and "city" not in node):
+    if (
+        "family" in node
+        or "given" in node
+        or ("text" in node and "line" not in node and "city" not in node)
+    ):
         parts = _words(node, _NAME_PARTS)
         whole = node.get("text") or " ".join(parts)
         return [whole, *parts, *([" ".join(parts)] if node.get("text") and parts else [])]
@@ -227,11 +234,19 @@ def quantity_values(code: str, nodes: list) -> list[QuantityValue]:
             if _is_number(value):
                 if "currency" in node:
                     currency = node["currency"]
-                    out.append(QuantityValue(code, CURRENCY_SYSTEM, currency, currency, value, value))
+                    out.append(
+                        QuantityValue(code, CURRENCY_SYSTEM, currency, currency, value, value)
+                    )
                 else:
                     out.append(
-                        QuantityValue(code, node.get("system"), node.get("code"), node.get("unit"),
-                                      value, value)
+                        QuantityValue(
+                            code,
+                            node.get("system"),
+                            node.get("code"),
+                            node.get("unit"),
+                            value,
+                            value,
+                        )
                     )
             elif "low" in node or "high" in node:  # Range
                 low, high = node.get("low") or {}, node.get("high") or {}

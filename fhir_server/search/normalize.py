@@ -17,7 +17,7 @@ import unicodedata
 
 # Latin letters with a built-in stroke or ligature do not decompose under NFKD.
 _LATIN_FOLDS = str.maketrans(
-    {"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"}
+    {"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "\u0131": "i", "æ": "ae", "œ": "oe", "þ": "th"}
 )
 
 

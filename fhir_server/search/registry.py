@@ -27,6 +27,15 @@ COMMON_BASES = frozenset({"Resource", "DomainResource"})
 PARAM_TYPES = frozenset(
     {"number", "date", "string", "token", "reference", "composite", "quantity", "uri", "special"}
 )
+# R4 as published swaps the component expressions of DocumentReference `relationship`
+# (relatesto, a reference, reads `code`; relation, a token, reads `target`), which makes
+# it unusable; R4B fixed it. We apply the R4B expressions, keyed by component definition.
+COMPONENT_ERRATA: dict[str, dict[str, str]] = {
+    "http://hl7.org/fhir/SearchParameter/DocumentReference-relationship": {
+        "http://hl7.org/fhir/SearchParameter/DocumentReference-relatesto": "target",
+        "http://hl7.org/fhir/SearchParameter/DocumentReference-relation": "code",
+    }
+}
 SORTABLE_TYPES = frozenset({"number", "date", "string", "token", "reference", "quantity", "uri"})
 
 
@@ -60,7 +69,9 @@ class SearchParam:
         return self.type in SORTABLE_TYPES
 
 
-def _param_from_json(data: Mapping[str, Any], components: tuple[Component, ...] = ()) -> SearchParam:
+def _param_from_json(
+    data: Mapping[str, Any], components: tuple[Component, ...] = ()
+) -> SearchParam:
     return SearchParam(
         code=data["code"],
         type=data["type"],
@@ -115,8 +126,11 @@ class SearchParameterRegistry:
             orjson.loads(CHOICE_ELEMENTS_FILE.read_bytes()),
         )
 
-    def _build(self, data: Mapping[str, Any], by_url: Mapping[str, Mapping[str, Any]]) -> SearchParam:
+    def _build(
+        self, data: Mapping[str, Any], by_url: Mapping[str, Mapping[str, Any]]
+    ) -> SearchParam:
         components = []
+        errata = COMPONENT_ERRATA.get(data.get("url", ""), {})
         for comp in data.get("component", ()):
             ref = by_url.get(comp["definition"]) or self._component_param(comp["definition"])
             if ref is None:
@@ -124,9 +138,8 @@ class SearchParameterRegistry:
                     f"SearchParameter {data.get('url')}: component {comp['definition']} is unknown",
                     ["SearchParameter.component.definition"],
                 )
-            components.append(
-                Component(comp["definition"], comp["expression"], ref["type"], ref["code"])
-            )
+            expression = errata.get(comp["definition"], comp["expression"])
+            components.append(Component(comp["definition"], expression, ref["type"], ref["code"]))
         return _param_from_json(data, tuple(components))
 
     def _component_param(self, url: str) -> dict[str, Any] | None:
@@ -173,18 +186,24 @@ class SearchParameterRegistry:
             raise bad_request("not a SearchParameter resource", ["resourceType"])
         for field in ("code", "base", "type"):
             if not resource.get(field):
-                raise bad_request(f"SearchParameter.{field} is required", [f"SearchParameter.{field}"])
+                raise bad_request(
+                    f"SearchParameter.{field} is required", [f"SearchParameter.{field}"]
+                )
         if resource["type"] not in PARAM_TYPES:
             raise bad_request(
                 f"SearchParameter.type {resource['type']!r} is not a search parameter type",
                 ["SearchParameter.type"],
             )
         if resource["type"] != "special" and not resource.get("expression"):
-            raise bad_request("SearchParameter.expression is required", ["SearchParameter.expression"])
+            raise bad_request(
+                "SearchParameter.expression is required", ["SearchParameter.expression"]
+            )
         for base in resource["base"]:
             if base not in COMMON_BASES and base not in self.resource_types:
-                raise bad_request(f"SearchParameter.base {base!r} is not a resource type",
-                                  ["SearchParameter.base"])
+                raise bad_request(
+                    f"SearchParameter.base {base!r} is not a resource type",
+                    ["SearchParameter.base"],
+                )
         data = dict(resource)
         if not data.get("url"):
             data["url"] = f"urn:search-parameter:{'|'.join(data['base'])}:{data['code']}"

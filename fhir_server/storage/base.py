@@ -68,6 +68,11 @@ class StoreSession(Protocol):
     ) -> list[tuple[str, str]]:
         """(type, id) of matching current resources: feeds chains, _has, conditionals."""
 
+    def referenced_keys(
+        self, types: Sequence[str], where: Predicate | None, param: str
+    ) -> list[tuple[str, str]]:
+        """(type, id) targets of `param` references held by the matching resources (_has)."""
+
     def history(self, query: HistoryQuery) -> HistoryPage: ...
 
     def write(self, writes: Sequence[Write]) -> None:

@@ -27,7 +27,12 @@ class StoredRecord:
     method: str = "PUT"  # the interaction that made this version: POST | PUT | PATCH | DELETE
 
 
-@dataclass(frozen=True, slots=True)
+# Index values are plain (not frozen) slotted dataclasses: the extractor builds dozens per
+# resource on the write path and frozen construction costs several times more.
+# A range bound of None means unbounded (-inf for low, +inf for high).
+
+
+@dataclass(slots=True)
 class TokenValue:
     param: str
     system: str | None
@@ -35,14 +40,14 @@ class TokenValue:
     text: str | None = None  # normalised display / text, for :text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StringValue:
     param: str
     value: str  # normalised: casefolded, accents stripped, other scripts kept
     exact: str  # as written, for :exact
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RangeValue:
     """date (epoch microseconds, inclusive bounds) or number (float) as [low, high]."""
 
@@ -51,7 +56,7 @@ class RangeValue:
     high: float | None  # None = unbounded above
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class QuantityValue:
     param: str
     system: str | None
@@ -61,7 +66,7 @@ class QuantityValue:
     high: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReferenceValue:
     """A local reference (target_type, target_id) or an absolute/canonical `url`."""
 
@@ -71,13 +76,13 @@ class ReferenceValue:
     url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UriValue:
     param: str
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CompositeValue:
     """One composite parameter value: component keys in definition order.
 
@@ -91,7 +96,7 @@ class CompositeValue:
     high: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SortValue:
     param: str
     key: str | float

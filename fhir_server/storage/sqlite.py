@@ -205,6 +205,18 @@ class SQLiteSession:
             statement += f" LIMIT {int(limit)}"
         return [(row[0], row[1]) for row in self.conn.execute(statement, args)]
 
+    def referenced_keys(
+        self, types: Sequence[str], where: Predicate | None, param: str
+    ) -> list[tuple[str, str]]:
+        sql, args = self._filtered(types, where)
+        rows = self.conn.execute(
+            "SELECT DISTINCT x.target_type, x.target_id FROM idx_reference x"
+            f" WHERE x.param = ? AND x.target_id IS NOT NULL AND x.rid IN"
+            f" (SELECT r.rid FROM resources r WHERE {sql})",
+            [param, *args],
+        )
+        return [(row[0], row[1]) for row in rows if row[0] is not None]
+
     def search(self, query: SearchQuery) -> SearchPage:
         filter_sql, args = self._filtered(query.types, query.where)
         key_columns: list[str] = []
@@ -217,7 +229,7 @@ class SQLiteSession:
                 expr = "r.last_updated"
             else:
                 expr = "(SELECT s.key FROM idx_sort s WHERE s.rid = r.rid AND s.param = ?)"
-                key_args.append(key.param)
+                key_args += [key.param, key.param]  # the expression appears twice below
             key_columns.append(f"({expr}) IS NULL AS n{i}, {expr} AS k{i}")
             # both directions put resources without a value last
             order.append(f"n{i} ASC, k{i} {'DESC' if key.descending else 'ASC'}")

@@ -153,9 +153,13 @@ class SqlBuilder:
                     f" AND value < {self.arg(v + '/' + _MAX_CHAR)})"
                 )
             if p.mode == "above":
-                # the stored uri is the searched one or one of its path ancestors
-                v = self.arg(p.value)
-                return f"({v} = value OR {v} LIKE rtrim(value, '/') || '/%')"
+                # the stored uri is the searched one or one of its path ancestors; a
+                # substr comparison, not LIKE: uris are case-sensitive and may hold % or _
+                v, w = self.arg(p.value), self.arg(p.value)
+                return (
+                    f"({v} = value OR substr({w}, 1, length(rtrim(value, '/')) + 1)"
+                    " = rtrim(value, '/') || '/')"
+                )
             return f"value = {self.arg(p.value)}"
 
         return self._lookup("idx_uri", p.param, condition)

@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS resources (
     version      INTEGER NOT NULL,
     last_updated INTEGER NOT NULL,          -- epoch microseconds, UTC
     deleted      INTEGER NOT NULL DEFAULT 0,
-    body         BLOB    NOT NULL,          -- JSON as served; empty for a tombstone
+    body         BLOB    NOT NULL,          -- JSON as served (empty for a tombstone)
     UNIQUE (type, id)
 );
 CREATE INDEX IF NOT EXISTS resources_type_updated ON resources (type, last_updated);

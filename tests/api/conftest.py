@@ -28,3 +28,13 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClien
         drop = getattr(test_client.app.state.ctx.store, "drop_database", None)
         if request.param == "mongodb" and drop is not None:
             drop()
+
+
+def require_transactions(client: TestClient) -> None:
+    """Skip where the store cannot roll back (mongomock), saying so."""
+    store = client.app.state.ctx.store
+    if not store.transactional:
+        pytest.skip(
+            f"{store.kind} has no transactions: atomic rollback is proven on SQLite here and"
+            " on MongoDB only against a real replica set (MONGODB_URI)"
+        )

@@ -8,9 +8,7 @@ from typing import Any
 def patient(family: str = "Sharma", given: str = "Asha", **extra: Any) -> dict[str, Any]:
     return {
         "resourceType": "Patient",
-        "identifier": [
-            {"system": "https://healthid.ndhm.gov.in", "value": "22-7225-4829-5255"}
-        ],
+        "identifier": [{"system": "https://healthid.ndhm.gov.in", "value": "22-7225-4829-5255"}],
         "name": [{"family": family, "given": [given]}],
         "gender": "female",
         "birthDate": "1985-04-12",
@@ -37,9 +35,7 @@ def appointment(patient_id: str) -> dict[str, Any]:
         "status": "booked",
         "start": "2026-12-01T10:00:00+05:30",
         "end": "2026-12-01T10:15:00+05:30",
-        "participant": [
-            {"actor": {"reference": f"Patient/{patient_id}"}, "status": "accepted"}
-        ],
+        "participant": [{"actor": {"reference": f"Patient/{patient_id}"}, "status": "accepted"}],
     }
 
 
@@ -86,7 +82,10 @@ def claim(patient_id: str) -> dict[str, Any]:
         "status": "active",
         "type": {
             "coding": [
-                {"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/claim-type",
+                    "code": "professional",
+                }
             ]
         },
         "use": "claim",
@@ -95,10 +94,11 @@ def claim(patient_id: str) -> dict[str, Any]:
         "provider": {"display": "Aruna Asaf Ali Government Hospital"},
         "priority": {
             "coding": [
-                {"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/processpriority",
+                    "code": "normal",
+                }
             ]
         },
-        "insurance": [
-            {"sequence": 1, "focal": True, "coverage": {"display": "AB-PMJAY"}}
-        ],
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"display": "AB-PMJAY"}}],
     }

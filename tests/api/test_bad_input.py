@@ -25,7 +25,9 @@ def _outcome(response, status: int, *needles: str) -> None:
 
 def test_malformed_json(client: TestClient) -> None:
     response = client.post(
-        "/fhir/Patient", content=b'{"resourceType": "Patient",', headers={"Content-Type": "application/fhir+json"}
+        "/fhir/Patient",
+        content=b'{"resourceType": "Patient",',
+        headers={"Content-Type": "application/fhir+json"},
     )
     _outcome(response, 400, "JSON")
     _nothing_stored(client)
@@ -48,7 +50,9 @@ def test_invalid_date(client: TestClient) -> None:
 
 
 def test_unknown_element(client: TestClient) -> None:
-    _outcome(client.post("/fhir/Patient", json=patient(favouriteColour="blue")), 400, "favouriteColour")
+    _outcome(
+        client.post("/fhir/Patient", json=patient(favouriteColour="blue")), 400, "favouriteColour"
+    )
     _nothing_stored(client)
 
 
@@ -105,7 +109,9 @@ def test_method_not_allowed_is_405_outcome(client: TestClient) -> None:
 
 
 def test_empty_body_is_400(client: TestClient) -> None:
-    response = client.post("/fhir/Patient", content=b"", headers={"Content-Type": "application/fhir+json"})
+    response = client.post(
+        "/fhir/Patient", content=b"", headers={"Content-Type": "application/fhir+json"}
+    )
     _outcome(response, 400, "body")
 
 

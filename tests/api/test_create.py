@@ -25,9 +25,7 @@ def test_create_keeps_client_json_as_sent(client: TestClient) -> None:
 
 
 def test_prefer_return_minimal_sends_no_body(client: TestClient) -> None:
-    response = client.post(
-        "/fhir/Patient", json=patient(), headers={"Prefer": "return=minimal"}
-    )
+    response = client.post("/fhir/Patient", json=patient(), headers={"Prefer": "return=minimal"})
     assert response.status_code == 201
     assert response.content == b""
     assert response.headers["Location"]

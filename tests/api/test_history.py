@@ -29,8 +29,10 @@ def test_instance_history_newest_first_with_paging(client: TestClient) -> None:
 
 def test_type_and_system_history(client: TestClient) -> None:
     _versions(client, "p1", 2)
-    client.post("/fhir/Observation", json={
-        "resourceType": "Observation", "status": "final", "code": {"text": "BP"}})
+    client.post(
+        "/fhir/Observation",
+        json={"resourceType": "Observation", "status": "final", "code": {"text": "BP"}},
+    )
     type_history = client.get("/fhir/Patient/_history").json()
     assert {e["resource"]["resourceType"] for e in type_history["entry"]} == {"Patient"}
     assert len(type_history["entry"]) == 2

@@ -48,7 +48,9 @@ def _lifecycle(client: TestClient, resource: dict[str, Any]) -> None:
     first = client.get(f"/fhir/{type_}/{id_}/_history/1")
     assert first.status_code == 200
     assert "tag" not in first.json()["meta"]
-    assert client.get(f"/fhir/{type_}/{id_}/_history/2").json()["meta"]["tag"][0]["code"] == "edited"
+    assert (
+        client.get(f"/fhir/{type_}/{id_}/_history/2").json()["meta"]["tag"][0]["code"] == "edited"
+    )
 
     deleted = client.delete(f"/fhir/{type_}/{id_}")
     assert deleted.status_code == 204

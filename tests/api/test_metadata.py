@@ -13,7 +13,14 @@ def test_capability_statement(client: TestClient) -> None:
     assert body["fhirVersion"] == "4.0.1"
     assert "application/fhir+json" in body["format"]
     resources = {r["type"]: r for r in body["rest"][0]["resource"]}
-    for type_ in ("Patient", "Encounter", "Appointment", "MedicationRequest", "Observation", "Claim"):
+    for type_ in (
+        "Patient",
+        "Encounter",
+        "Appointment",
+        "MedicationRequest",
+        "Observation",
+        "Claim",
+    ):
         codes = {i["code"] for i in resources[type_]["interaction"]}
         assert {"read", "vread", "update", "patch", "delete", "create", "history-instance"} <= codes
     patient = resources["Patient"]

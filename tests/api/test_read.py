@@ -8,8 +8,15 @@ from tests.api.fixtures import patient
 
 
 def _create(client: TestClient) -> dict:
-    return client.post("/fhir/Patient", json=patient(text={"status": "generated",
-        "div": '<div xmlns="http://www.w3.org/1999/xhtml">Asha Sharma</div>'})).json()
+    return client.post(
+        "/fhir/Patient",
+        json=patient(
+            text={
+                "status": "generated",
+                "div": '<div xmlns="http://www.w3.org/1999/xhtml">Asha Sharma</div>',
+            }
+        ),
+    ).json()
 
 
 def test_read_unknown_is_404_outcome(client: TestClient) -> None:

@@ -30,7 +30,10 @@ def test_parameters_form_with_mode_and_profile(client: TestClient) -> None:
         "parameter": [
             {"name": "resource", "resource": patient()},
             {"name": "mode", "valueCode": "create"},
-            {"name": "profile", "valueUri": "https://nrces.in/ndhm/fhir/r4/StructureDefinition/Patient"},
+            {
+                "name": "profile",
+                "valueUri": "https://nrces.in/ndhm/fhir/r4/StructureDefinition/Patient",
+            },
         ],
     }
     response = client.post("/fhir/Patient/$validate", json=params)

@@ -1,0 +1,337 @@
+"""batch and transaction: POST [base] with a Bundle (TransactionProcessor).
+
+A transaction runs in one write session of the store: ids are assigned first, then
+every `urn:uuid:`/`urn:oid:` fullUrl and every conditional reference is resolved and
+rewritten wherever it appears, then entries run in the order the spec prescribes
+(DELETE, POST, PUT/PATCH, GET). Any failure rolls the whole session back and the
+response is one OperationOutcome naming the entry. A batch runs each entry on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from fhir_server.errors import FhirError, Issue, operation_outcome
+from fhir_server.instants import fhir_instant
+from fhir_server.rest import delete as delete_
+from fhir_server.rest import history as history_
+from fhir_server.rest import patch as patch_
+from fhir_server.rest import read as read_
+from fhir_server.rest import search as search_
+from fhir_server.rest import update as update_
+from fhir_server.rest.bundle_entries import PROCESSING_ORDER, EntryPlan, entry_error, plan_entries
+from fhir_server.rest.bundles import bundle, entry, etag
+from fhir_server.rest.conditional import find_matches
+from fhir_server.rest.context import RequestInfo, ServerContext
+from fhir_server.rest.create import create_in, existing_match
+from fhir_server.rest.results import InteractionResult
+from fhir_server.rest.versioning import check_id, new_id
+from fhir_server.storage.base import StoreSession
+from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    304: "Not Modified",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    410: "Gone",
+    412: "Precondition Failed",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
+}
+
+
+def process_bundle(
+    ctx: ServerContext, request: RequestInfo, body: Any, return_pref: str = "minimal"
+) -> InteractionResult:
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        raise FhirError(
+            400, "invalid", "POST to the base takes a Bundle of type batch or transaction"
+        )
+    kind = body.get("type")
+    if kind not in ("batch", "transaction"):
+        raise FhirError(
+            400,
+            "invalid",
+            f"Bundle.type must be batch or transaction here, got {kind!r}"
+            " (store other Bundles with POST /fhir/Bundle)",
+            ["Bundle.type"],
+        )
+    plans = plan_entries(body, request.base_url)
+    if kind == "transaction":
+        responses = TransactionProcessor(ctx, request).run(plans)
+    else:
+        responses = [_batch_entry(ctx, request, plan) for plan in plans]
+    entries = [_response_entry(request, plan, result, return_pref) for plan, result in responses]
+    return InteractionResult(200, body=bundle(f"{kind}-response", entries))
+
+
+class TransactionProcessor:
+    def __init__(self, ctx: ServerContext, request: RequestInfo) -> None:
+        self.ctx = ctx
+        self.request = request
+        self.ids: dict[str, str] = {}  # fullUrl -> "Type/id"
+        self._conditional: dict[str, str] = {}  # "Type?criteria" -> "Type/id"
+
+    def run(self, plans: list[EntryPlan]) -> list[tuple[EntryPlan, InteractionResult]]:
+        for plan in plans:
+            if plan.resource is not None and plan.method in ("POST", "PUT"):
+                try:
+                    self.ctx.validator.validate(plan.resource)
+                except FhirError as error:
+                    raise entry_error(plan.index, error) from None
+        results: dict[int, InteractionResult] = {}
+        with self.ctx.store.session(write=True) as session:
+            for plan in plans:
+                self._guard(plan, lambda p=plan: self.assign_id(session, p))
+            for plan in plans:
+                if plan.resource is not None:
+                    self._guard(
+                        plan,
+                        lambda p=plan: setattr(
+                            p, "resource", self.rewrite_references(session, p.resource)
+                        ),
+                    )
+            for plan in sorted(plans, key=lambda p: (PROCESSING_ORDER[p.method], p.index)):
+                results[plan.index] = self._guard(
+                    plan, lambda p=plan: _execute(self.ctx, self.request, session, p)
+                )
+        return [(plan, results[plan.index]) for plan in plans]
+
+    @staticmethod
+    def _guard(plan: EntryPlan, step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except FhirError as error:
+            raise entry_error(plan.index, error) from None
+
+    def assign_id(self, session: StoreSession, plan: EntryPlan) -> None:
+        assert plan.type is not None or plan.method in ("GET", "HEAD")
+        if plan.method == "POST":
+            if plan.if_none_exist:
+                existing = existing_match(self.ctx, session, plan.type, plan.if_none_exist)
+                if existing is not None and existing.record is not None:
+                    plan.skipped_write = True
+                    plan.outcome = existing
+                    self._map(plan, f"{plan.type}/{existing.record.id}")
+                    return
+            plan.assigned_id = new_id()
+            self._map(plan, f"{plan.type}/{plan.assigned_id}")
+        elif plan.method == "PUT":
+            if plan.id is not None:
+                self._map(plan, f"{plan.type}/{plan.id}")
+                return
+            matches = find_matches(self.ctx, session, plan.type, plan.query)
+            if len(matches) > 1:
+                raise FhirError(
+                    412, "multiple-matches", f"{plan.url!r} matches {len(matches)} resources"
+                )
+            if matches:
+                plan.assigned_id = matches[0][1]
+            else:
+                body_id = (plan.resource or {}).get("id")
+                plan.assigned_id = check_id(body_id, "resource.id") if body_id else new_id()
+            self._map(plan, f"{plan.type}/{plan.assigned_id}")
+
+    def _map(self, plan: EntryPlan, local: str) -> None:
+        if plan.full_url:
+            self.ids[plan.full_url] = local
+
+    def rewrite_references(self, session: StoreSession, value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                if key == "reference" and isinstance(item, str):
+                    out[key] = self._resolve(session, item)
+                else:
+                    out[key] = self.rewrite_references(session, item)
+            return out
+        if isinstance(value, list):
+            return [self.rewrite_references(session, item) for item in value]
+        if isinstance(value, str) and value in self.ids:
+            return self.ids[value]  # e.g. a valueUri or attachment url naming an entry
+        return value
+
+    def _resolve(self, session: StoreSession, reference: str) -> str:
+        if reference in self.ids:
+            return self.ids[reference]
+        if reference.startswith(("urn:uuid:", "urn:oid:")):
+            raise FhirError(
+                404, "not-found", f"reference {reference!r} names no fullUrl in this Bundle"
+            )
+        type_, question, criteria = reference.partition("?")
+        if question and type_ in R4_RESOURCE_TYPES:
+            resolved = self._conditional.get(reference)
+            if resolved is None:
+                matches = find_matches(self.ctx, session, type_, criteria)
+                if len(matches) != 1:
+                    found = "no resource" if not matches else f"{len(matches)} resources"
+                    raise FhirError(
+                        412,
+                        "not-found" if not matches else "multiple-matches",
+                        f"conditional reference {reference!r} matches {found} (exactly one needed)",
+                    )
+                resolved = f"{matches[0][0]}/{matches[0][1]}"
+                self._conditional[reference] = resolved
+            return resolved
+        return reference
+
+
+def _execute(
+    ctx: ServerContext, request: RequestInfo, session: StoreSession, plan: EntryPlan
+) -> InteractionResult:
+    method, type_ = plan.method, plan.type
+    if method == "POST":
+        if plan.skipped_write:
+            return plan.outcome
+        assert type_ is not None and plan.resource is not None
+        return create_in(ctx, session, type_, plan.resource, None, id_=plan.assigned_id)
+    if method == "PUT":
+        assert type_ is not None and plan.resource is not None
+        id_ = plan.id or plan.assigned_id
+        assert id_ is not None
+        if plan.id is not None:
+            body_id = plan.resource.get("id")
+            if body_id != plan.id:
+                raise FhirError(
+                    400,
+                    "invalid",
+                    f"resource.id {body_id!r} does not match the id in request.url ({plan.id!r})",
+                )
+        resource = {**plan.resource, "id": id_}
+        return update_.update_in(ctx, session, type_, id_, resource, _etag(plan.if_match))
+    if method == "PATCH":
+        assert type_ is not None
+        content_type, body = _patch_document(plan.resource)
+        if plan.id is not None:
+            return patch_.patch_in(
+                ctx, session, type_, plan.id, content_type, body, _etag(plan.if_match)
+            )
+        matches = find_matches(ctx, session, type_, plan.query)
+        if len(matches) != 1:
+            raise FhirError(
+                412, "multiple-matches", f"{plan.url!r} matches {len(matches)} resources"
+            )
+        return patch_.patch_in(
+            ctx, session, type_, matches[0][1], content_type, body, _etag(plan.if_match)
+        )
+    if method == "DELETE":
+        assert type_ is not None
+        if plan.id is not None:
+            return delete_.delete_in(session, type_, plan.id, _etag(plan.if_match))
+        return delete_.conditional_delete_in(ctx, session, type_, plan.query)
+    return _read_entry(ctx, request, plan)
+
+
+def _read_entry(ctx: ServerContext, request: RequestInfo, plan: EntryPlan) -> InteractionResult:
+    params = parse_qsl(plan.query, keep_blank_values=True)
+    type_, id_, rest = plan.type, plan.id, plan.rest
+    if type_ is not None and type_ not in R4_RESOURCE_TYPES:
+        raise FhirError(404, "not-supported", f"Unknown resource type {type_!r}")
+    if type_ is None:
+        return search_.search(ctx, request, (), params)
+    if id_ is None:
+        if rest == "_history":
+            return history_.history(ctx, request, params, type_)
+        if rest:
+            raise FhirError(400, "not-supported", f"{plan.url!r} is not supported in a Bundle")
+        return search_.search(ctx, request, (type_,), params)
+    if rest == "":
+        result = read_.read(ctx, type_, id_)
+    elif rest == "_history":
+        return history_.history(ctx, request, params, type_, id_)
+    elif rest.startswith("_history/"):
+        result = read_.vread(ctx, type_, id_, rest.split("/", 1)[1])
+    else:
+        raise FhirError(400, "not-supported", f"{plan.url!r} is not supported in a Bundle")
+    record = result.record
+    if record is not None and plan.if_none_match and _etag(plan.if_none_match) == record.version:
+        return InteractionResult(304, record=record)
+    return result
+
+
+def _batch_entry(
+    ctx: ServerContext, request: RequestInfo, plan: EntryPlan
+) -> tuple[EntryPlan, InteractionResult]:
+    try:
+        if plan.resource is not None and plan.method in ("POST", "PUT"):
+            ctx.validator.validate(plan.resource)
+        if plan.method in ("GET", "HEAD"):
+            return plan, _read_entry(ctx, request, plan)
+        with ctx.store.session(write=True) as session:
+            processor = TransactionProcessor(ctx, request)
+            processor.assign_id(session, plan)
+            if plan.resource is not None:
+                plan.resource = processor.rewrite_references(session, plan.resource)
+            return plan, _execute(ctx, request, session, plan)
+    except FhirError as error:
+        return plan, InteractionResult(error.status, issues=error.issues)
+
+
+def _etag(value: str | None) -> int | None:
+    if value is None:
+        return None
+    digits = value.strip().removeprefix("W/").strip('"')
+    if not digits.isdigit():
+        raise FhirError(400, "invalid", f'an ETag must look like W/"3", got {value!r}')
+    return int(digits)
+
+
+def _patch_document(resource: dict[str, Any] | None) -> tuple[str, Any]:
+    if resource is None:
+        raise FhirError(400, "required", "a PATCH entry needs a Binary or Parameters resource")
+    if resource.get("resourceType") == "Parameters":
+        return "application/fhir+json", resource
+    if resource.get("resourceType") == "Binary":
+        try:
+            data = base64.b64decode(resource.get("data", ""), validate=True)
+            return resource.get("contentType", "application/json-patch+json"), orjson.loads(data)
+        except (binascii.Error, orjson.JSONDecodeError) as exc:
+            raise FhirError(
+                400, "invalid", "the Binary of a PATCH entry is not base64 JSON"
+            ) from exc
+    raise FhirError(400, "invalid", "a PATCH entry's resource must be Binary or Parameters")
+
+
+def _response_entry(
+    request: RequestInfo, plan: EntryPlan, result: InteractionResult, return_pref: str
+) -> bytes:
+    status = f"{result.status} {_REASONS.get(result.status, '')}".strip()
+    response: dict[str, Any] = {"status": status}
+    record = result.record
+    full_url = None
+    resource: bytes | None = None
+    if record is not None:
+        full_url = f"{request.base_url}/{record.type}/{record.id}"
+        response["etag"] = etag(record)
+        response["lastModified"] = fhir_instant(record.last_updated)
+        if plan.method in ("POST", "PUT", "PATCH") and not record.deleted:
+            response["location"] = f"{record.type}/{record.id}/_history/{record.version}"
+        if not record.deleted and (
+            plan.method in ("GET", "HEAD") or return_pref == "representation"
+        ):
+            resource = record.body
+    elif result.body is not None:
+        resource = result.body  # a searchset / history Bundle for a GET entry
+    if result.status >= 400:
+        response["outcome"] = operation_outcome(result.issues)
+    elif return_pref == "OperationOutcome" or (
+        result.issues and record is None and resource is None
+    ):
+        issues = result.issues or [Issue("information", "informational", status)]
+        response["outcome"] = operation_outcome(issues)
+    if plan.method == "HEAD":
+        resource = None
+    return entry(full_url, resource, response=response)
