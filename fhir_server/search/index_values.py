@@ -21,6 +21,7 @@ import math
 from datetime import tzinfo
 from typing import Any
 
+from fhir_server.abdm import abha
 from fhir_server.search.dates import date_range
 from fhir_server.search.normalize import normalize_text
 from fhir_server.search.references import canonical_variants, parse_reference
@@ -94,6 +95,9 @@ def _token_from_dict(code: str, node: dict, out: list[TokenValue]) -> None:
         id_type = node.get("type")
         type_text = id_type.get("text") if type(id_type) is dict else None
         out.append(TokenValue(code, system, value, _norm_or_none(type_text)))
+        health_id = abha.canonical_token(node)
+        if health_id is not None:  # one token per ABHA, whichever system/format was sent
+            out.append(TokenValue(code, health_id[0], health_id[1]))
         if type(id_type) is dict:
             for coding in id_type.get("coding") or ():
                 if type(coding) is dict and coding.get("code"):

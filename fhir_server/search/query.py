@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
+from fhir_server.abdm import abha
 from fhir_server.errors import FhirError, Issue, bad_request, not_supported
 from fhir_server.search import query_values as qv
 from fhir_server.search.composite_keys import RANGE_COMPONENT_TYPES, number_key
 from fhir_server.search.dates import epoch_us, zone
 from fhir_server.search.normalize import normalize_text
 from fhir_server.search.references import (
+    RESOURCE_ID_RE,
     ParsedReference,
     normalize_bases,
     parse_reference,
@@ -108,7 +110,7 @@ RESULT_PARAMS = frozenset(
 )
 # Handled by the HTTP layer (format negotiation), never search criteria.
 PASSTHROUGH_PARAMS = frozenset({"_format", "_pretty"})
-UNSUPPORTED_PARAMS = frozenset({"_text", "_content", "_list", "_query", "_filter"})
+UNSUPPORTED_PARAMS = frozenset({"_text", "_content", "_query", "_filter"})
 _ELEMENT_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*")
 
 
@@ -162,6 +164,8 @@ class SearchQueryParser:
         self.default_count = default_count
         self.max_count = max_count
         self._now = now or (lambda: datetime.now(UTC))
+        # resource type -> why its index may be incomplete (a running $reindex), or None
+        self.indexing: Callable[[str], str | None] | None = None
 
     @classmethod
     def from_settings(
@@ -270,6 +274,10 @@ class SearchQueryParser:
             if colon or dot:
                 raise qv.reject(name, "_lastUpdated takes no modifier or chain")
             return self._last_updated(name, value)
+        if code == "_list":
+            if colon or dot:
+                raise qv.reject(name, "_list takes no modifier or chain")
+            return self._list(ctx, types, name, value)
         if code in UNSUPPORTED_PARAMS:
             self._unknown(ctx, f"Search parameter '{code}' is not supported", name)
             return None
@@ -278,6 +286,7 @@ class SearchQueryParser:
             where = ", ".join(types) if types else "all resource types"
             self._unknown(ctx, f"Unknown search parameter '{code}' for {where}", name)
             return None
+        self._note_indexing(ctx, types, name)
         if param.type == "special" or (param.type != "composite" and not param.expression):
             self._unknown(ctx, f"Search parameter '{code}' is not supported", name)
             return None
@@ -362,7 +371,15 @@ class SearchQueryParser:
         tokens: list[Predicate] = []
         for raw in raw_values:
             system, value, no_system = qv.parse_token(raw, name)
-            tokens.append(Token(code, value, system, no_system))
+            token = Token(code, value, system, no_system)
+            health_id = abha.canonical_search(system, value) if code == "identifier" else None
+            if health_id is None:
+                tokens.append(token)
+            elif system is None:
+                # a bare 14-digit value may also be some other identifier: match both
+                tokens += [token, Token(code, health_id[1], health_id[0])]
+            else:
+                tokens.append(Token(code, health_id[1], health_id[0]))
         if modifier == "not":
             return Not(_any_of(tokens))
         return _any_of(tokens)
@@ -476,6 +493,35 @@ class SearchQueryParser:
         composites = [Composite(param.code, tuple(keys), conds) for conds in alternatives]
         predicate = _any_of(composites)
         return Not(predicate) if prefix == "ne" else predicate
+
+    def _note_indexing(self, ctx: _Context, types: tuple[str, ...], name: str) -> None:
+        """Warn that results may be incomplete while a $reindex of a searched type runs."""
+        if self.indexing is None:
+            return
+        for t in types:
+            message = self.indexing(t)
+            if message is not None:
+                issue = Issue("warning", "incomplete", f"Parameter '{name}': {message}", [name])
+                if issue not in ctx.warnings:
+                    ctx.warnings.append(issue)
+
+    def _list(self, ctx: _Context, types: tuple[str, ...], name: str, value: str) -> Predicate:
+        """`_list=id`: the resources a stored List holds (List.entry.item), as an id set."""
+        subsearch = self._need_subsearch(ctx, name)
+        keys: list[tuple[str, str]] = []
+        for raw in qv.split_unescaped(value, ","):
+            list_id = qv.unescape(raw).strip()
+            if list_id.startswith("$"):
+                raise not_supported(
+                    f"Parameter '{name}': functional lists such as '{list_id}' are not supported"
+                )
+            if not RESOURCE_ID_RE.fullmatch(list_id):
+                raise qv.reject(name, f"'{list_id}' is not a List id")
+            keys += subsearch.referenced_keys(("List",), IdIn((list_id,)), "item")
+        # IdIn carries no type: a system search without _type may also match same-id
+        # resources of other types
+        ids = tuple(dict.fromkeys(i for t, i in keys if not types or t in types))
+        return IdIn(ids) if ids else Nothing()
 
     # -- chains and _has ------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from fhir_server.storage.query import Predicate, SearchPage, SearchQuery
-from fhir_server.storage.records import StoredRecord, Write
+from fhir_server.storage.records import ResourceIndex, StoredRecord, Write
 
 
 class VersionConflict(Exception):
@@ -50,6 +50,16 @@ class HistoryPage:
     total: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class IndexUpdate:
+    """A freshly extracted index for version `version` of `type/id`."""
+
+    type: str
+    id: str
+    version: int
+    index: ResourceIndex
+
+
 class StoreSession(Protocol):
     def read(self, type_: str, id_: str) -> StoredRecord | None:
         """Current version, tombstones included (deleted=True)."""
@@ -69,9 +79,9 @@ class StoreSession(Protocol):
         """(type, id) of matching current resources: feeds chains, _has, conditionals."""
 
     def referenced_keys(
-        self, types: Sequence[str], where: Predicate | None, param: str
+        self, types: Sequence[str], where: Predicate | None, param: str | None
     ) -> list[tuple[str, str]]:
-        """(type, id) targets of `param` references held by the matching resources (_has)."""
+        """(type, id) targets of `param` (None: any) references held by the matches (_has)."""
 
     def history(self, query: HistoryQuery) -> HistoryPage: ...
 
@@ -79,6 +89,13 @@ class StoreSession(Protocol):
         """Persist new versions (and their index); raise VersionConflict on a stale read.
 
         Only valid in a write session; nothing is visible to others until it commits.
+        """
+
+    def replace_index(self, entries: Sequence[IndexUpdate]) -> int:
+        """Replace the index of current versions in place, without a new version ($reindex).
+
+        An entry whose version is no longer current (or was deleted) is skipped: its newer
+        version was indexed when it was written. Returns how many were replaced.
         """
 
     def lock(self, key: str) -> None:

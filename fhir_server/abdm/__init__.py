@@ -1,0 +1,1 @@
+"""India's health-ID rules: ABHA number and address, HFR/HPR ids, Aadhaar protection."""
