@@ -285,6 +285,13 @@ def reference_values(
             continue
         if type(node) is not dict:
             continue
+        embedded_type = node.get("resourceType")
+        if isinstance(embedded_type, str):
+            # an inline resource (Bundle.entry[0].resource for `composition`/`message`)
+            # is indexed as a reference to that resource's own type and id
+            if isinstance(node.get("id"), str):
+                refs.append(ReferenceValue(code, embedded_type, node["id"]))
+            continue
         ref = node.get("reference")
         if isinstance(ref, str):
             parsed = parse_reference(ref, own_bases)
