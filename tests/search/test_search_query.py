@@ -101,10 +101,17 @@ def test_identifier_of_type(parser: SearchQueryParser) -> None:
     )
 
 
-def test_abha_identifier_search(parser: SearchQueryParser) -> None:
-    assert where(
-        parser, "Patient", "identifier=https://healthid.ndhm.gov.in|22-7225-4829-5255"
-    ) == Token("identifier", "22-7225-4829-5255", "https://healthid.ndhm.gov.in")
+def test_abha_identifier_search_uses_the_canonical_health_id_token(
+    parser: SearchQueryParser,
+) -> None:
+    # either health-ID system, with or without hyphens, becomes one canonical token
+    for query in (
+        "identifier=https://healthid.ndhm.gov.in|22-7225-4829-5255",
+        "identifier=https://healthid.abdm.gov.in|22722548295255",
+    ):
+        assert where(parser, "Patient", query) == Token(
+            "identifier", "22722548295255", "urn:abdm:abha-number"
+        )
 
 
 @pytest.mark.parametrize("modifier", ["in", "not-in", "above", "below"])
