@@ -69,18 +69,25 @@ def _type_codes(identifier: dict) -> set[str]:
 
 
 def identifier_kind(identifier: dict) -> str | None:
-    """'number' or 'address' when this Identifier claims to carry an ABHA, else None."""
+    """'number' or 'address' when this Identifier claims to carry an ABHA, else None.
+
+    The claim comes from the system or the NRCeS type code (HIN, ABHA); which of the two
+    it is comes from the value's shape, since IG examples use both codes for both.
+    """
     system = identifier.get("system")
     codes = _type_codes(identifier)
-    if system in ABHA_ADDRESS_SYSTEMS or "ABHA" in codes:
+    claimed = (
+        system in ABHA_NUMBER_SYSTEMS
+        or system in ABHA_ADDRESS_SYSTEMS
+        or "ABHA" in codes
+        or "HIN" in codes
+    )
+    if not claimed:
+        return None
+    value = identifier.get("value")
+    if system in ABHA_ADDRESS_SYSTEMS or (isinstance(value, str) and "@" in value):
         return "address"
-    if system in ABHA_NUMBER_SYSTEMS or "HIN" in codes:
-        value = identifier.get("value")
-        # NRCeS examples put the address under the health-ID system too
-        if isinstance(value, str) and "@" in value:
-            return "address"
-        return "number"
-    return None
+    return "number"
 
 
 def canonical_token(identifier: dict) -> tuple[str, str] | None:

@@ -372,7 +372,11 @@ class SearchQueryParser:
         for raw in raw_values:
             system, value, no_system = qv.parse_token(raw, name)
             token = Token(code, value, system, no_system)
-            health_id = abha.canonical_search(system, value) if code == "identifier" else None
+            health_id = (
+                abha.canonical_search(system, value)
+                if code == "identifier" and not no_system
+                else None
+            )
             if health_id is None:
                 tokens.append(token)
             elif system is None:
