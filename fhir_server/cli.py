@@ -82,5 +82,22 @@ def _display_host(host: str) -> str:
         return host
 
 
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder to write the Bundles to (created)")],
+    patients: Annotated[int, typer.Option(min=0, help="Random people to add to the seed")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes")] = 1,
+) -> None:
+    """Write a larger synthetic Delhi network (seed network + N people); load it with
+    `fhir-server seed --folder OUT`."""
+    from fhir_server.generate.network import generated_files
+    from fhir_server.generate.output import write_files
+
+    files = generated_files(patients, seed)
+    write_files(out, files)
+    size = sum(len(data) for data in files.values())
+    typer.echo(f"wrote {len(files)} bundles ({size / 1e6:.1f} MB) to {out}")
+
+
 if __name__ == "__main__":
     app()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -33,6 +35,17 @@ class Settings(BaseSettings):
         "UTC", description="Zone for search dates written without one (e.g. Asia/Kolkata)"
     )
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
+    search_parameter_recheck_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="How often a worker checks the store for SearchParameters other workers"
+        " stored (0 = before every request; a check is two index look-ups)",
+    )
+    validation_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=0,
+        description="Processes that validate big bundles in parallel (0: in the server process)",
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -12,28 +12,41 @@ from starlette.responses import RedirectResponse
 from fhir_server import __version__
 from fhir_server.api.errors import install_error_handlers
 from fhir_server.api.routes import router
+from fhir_server.operations.reindex_jobs import ReindexJobs
 from fhir_server.rest.context import ServerContext
 from fhir_server.search.index import IndexExtractor
 from fhir_server.search.query import SearchQueryParser
 from fhir_server.search.registry import SearchParameterRegistry
+from fhir_server.search.runtime_params import RuntimeSearchParameters
 from fhir_server.settings import Settings, load_settings
 from fhir_server.storage.base import Store
 from fhir_server.storage.factory import open_store
+from fhir_server.validation.parallel import ParallelValidator
 from fhir_server.validation.resource import ResourceValidator
+from fhir_server.web import router as web_router
 
 
 def build_context(settings: Settings, store: Store | None = None) -> ServerContext:
     registry = SearchParameterRegistry.load_default()
     own_bases = (settings.base_url,) if settings.base_url else ()
-    return ServerContext(
+    validator = ResourceValidator(schema_on_write=settings.validate_schema_on_write)
+    ctx = ServerContext(
         settings=settings,
         store=store or open_store(settings),
         registry=registry,
         indexer=IndexExtractor(registry, settings.default_timezone, own_bases),
         parser=SearchQueryParser.from_settings(registry, settings),
-        validator=ResourceValidator(),
+        validator=validator,
         started=time.time(),
+        parallel_validator=ParallelValidator(validator, settings.validation_workers),
     )
+    ctx.search_parameters = RuntimeSearchParameters(
+        registry, ctx.store, settings.search_parameter_recheck_seconds
+    )
+    ctx.search_parameters.refresh()  # SearchParameters stored earlier join the registry
+    ctx.reindex_jobs = ReindexJobs(ctx)
+    ctx.parser.indexing = ctx.reindex_jobs.indexing_message
+    return ctx
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -43,7 +56,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        ctx.store.close()
+        ctx.close()
 
     app = FastAPI(
         title="FHIR server (India public health network)",
@@ -54,6 +67,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.ctx = ctx
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(web_router)  # the record page, /record
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

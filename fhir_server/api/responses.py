@@ -40,7 +40,7 @@ def result_response(
     prefer: Prefer | None = None,
     body_override: bytes | None = None,
 ) -> Response:
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(result.headers)
     record = result.record
     if record is not None and not record.deleted:
         headers["ETag"] = etag(record)

@@ -65,8 +65,16 @@ def _check_type(type_: str) -> str:
     return type_
 
 
-async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    return await run_in_threadpool(fn, *args, **kwargs)
+async def _run(fn: Callable[..., T], ctx: ServerContext, *args: Any, **kwargs: Any) -> T:
+    """Run one interaction in the thread pool, with the registry in step with the store."""
+    return await run_in_threadpool(_interaction, fn, ctx, *args, **kwargs)
+
+
+def _interaction(fn: Callable[..., T], ctx: ServerContext, *args: Any, **kwargs: Any) -> T:
+    # other workers may have stored SearchParameters since this one last looked
+    if ctx.search_parameters is not None:
+        ctx.search_parameters.refresh()
+    return fn(ctx, *args, **kwargs)
 
 
 async def _resource_body(request: Request, type_: str) -> dict[str, Any]:
@@ -327,7 +335,8 @@ async def _operation(request: Request, name: str, type_: str | None, id_: str | 
     operation = operations.find(name, type_, id_)
     settings = _ctx(request).settings
     body: Any = None
-    if request.method == "POST":
+    # an operation without input parameters may be POSTed with no body at all
+    if request.method == "POST" and await request.body():
         request_media_type(request)
         body = await read_json(request, settings.max_body_bytes, settings.max_json_depth)
     result = await _run(

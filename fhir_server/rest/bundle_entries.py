@@ -39,7 +39,14 @@ class EntryPlan:
 
 
 def entry_error(plan_index: int, error: FhirError) -> FhirError:
-    """The same error, naming the entry (for transactions: the whole Bundle fails)."""
+    """The same error, naming the entry (for transactions: the whole Bundle fails).
+
+    An error that already names an entry keeps it: a write queued by an earlier entry
+    can fail while a later one runs.
+    """
+    if getattr(error, "entry_index", None) is not None:
+        return error
+    error.entry_index = plan_index  # type: ignore[attr-defined]
     prefix = f"Bundle.entry[{plan_index}]"
     for issue in error.issues:
         if not issue.diagnostics.startswith(prefix):

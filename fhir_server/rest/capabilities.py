@@ -25,7 +25,9 @@ _TYPE_INTERACTIONS = (
 )
 # parameters this server does not evaluate; they are left out rather than advertised
 _UNSUPPORTED_PARAM_TYPES = ("special",)
-_UNSUPPORTED_CODES = ("_text", "_content", "_query", "_filter", "_list", "_has")
+# (`_has`, `_list`, `_type`, the result parameters are supported but are not
+# SearchParameter definitions, so they never appear in `searchParam` either)
+_UNSUPPORTED_CODES = ("_text", "_content", "_query", "_filter")
 
 
 def capability_statement(ctx: ServerContext, base_url: str) -> bytes:
@@ -75,8 +77,14 @@ def build(ctx: ServerContext, base_url: str) -> dict[str, Any]:
     rest: dict[str, Any] = {
         "mode": "server",
         "documentation": (
-            "Search: every official R4 search parameter except special ones (near), _text,"
-            " _content, _query, _filter, _list; batch/transaction Bundles not yet supported."
+            "Search: every official R4 search parameter except the special ones (e.g. near),"
+            " _text, _content, _query and _filter (ignored and reported as warnings, 400 under"
+            " Prefer: handling=strict); token :in/:not-in/:above/:below need the terminology"
+            " service and are rejected with 400. Supported: all modifiers and prefixes of"
+            " the other types, chains, _has, _list (stored Lists), _include/_revinclude"
+            " (:iterate, *), _sort, _count, _summary, _elements, _total, keyset paging."
+            " SearchParameter resources with status active are searchable at once for new"
+            " resources and for existing ones after $reindex."
         ),
         "resource": resources,
         "interaction": [{"code": "history-system"}, {"code": "search-system"}],

@@ -15,3 +15,4 @@ class InteractionResult:
     body: bytes | None = None  # a body other than the record's (Bundle, OperationOutcome)
     issues: list[Issue] = field(default_factory=list)  # informational / warnings
     location: bool = False  # send Location (create, update-as-create)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Content-Location of a job

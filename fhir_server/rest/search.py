@@ -70,22 +70,8 @@ def search(
     total = page.total
     if total is None and cursor is None and page.next_cursor is None and result.total != "none":
         total = len(page.records)  # the whole result is on this page: the total is free
-    entries = [
-        entry(
-            f"{request.base_url}/{r.type}/{r.id}",
-            subset(r.body, result.summary, result.elements),
-            search={"mode": "match"},
-        )
-        for r in page.records
-    ]
-    entries += [
-        entry(
-            f"{request.base_url}/{r.type}/{r.id}",
-            subset(r.body, result.summary, result.elements),
-            search={"mode": "include"},
-        )
-        for r in included
-    ]
+    entries = _entries(request.base_url, page.records, "match", result)
+    entries += _entries(request.base_url, included, "include", result)
     entries += _outcome_entries(issues)
     links = [("self", _link(request, types, compartment, criteria))]
     if page.next_cursor:
@@ -184,6 +170,33 @@ def _includes(
         if not any(s.iterate for s in (*result.include, *result.revinclude)):
             break
     return found
+
+
+def _entries(
+    base_url: str, records: list[StoredRecord], mode: str, result: ResultParameters
+) -> list[bytes]:
+    """Bundle entries as byte templates: this loop runs once per streamed resource.
+
+    Same bytes as `bundles.entry`; types and ids need no JSON escaping (their syntax
+    allows none of `"` or `\\`), so only the base URL is escaped, once.
+    """
+    head = b'{"fullUrl":' + orjson.dumps(base_url + "/")[:-1]
+    tail = b',"search":{"mode":"' + mode.encode() + b'"}}'
+    whole = result.summary in (None, "false") and not result.elements
+    return [
+        b"".join(
+            (
+                head,
+                r.type.encode(),
+                b"/",
+                r.id.encode(),
+                b'","resource":',
+                r.body if whole else subset(r.body, result.summary, result.elements),
+                tail,
+            )
+        )
+        for r in records
+    ]
 
 
 def _include_codes(ctx: ServerContext, type_: str, param: str) -> list[str]:

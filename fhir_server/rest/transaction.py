@@ -5,6 +5,11 @@ every `urn:uuid:`/`urn:oid:` fullUrl and every conditional reference is resolved
 rewritten wherever it appears, then entries run in the order the spec prescribes
 (DELETE, POST, PUT/PATCH, GET). Any failure rolls the whole session back and the
 response is one OperationOutcome naming the entry. A batch runs each entry on its own.
+
+Bulk speed: the resources validate in worker processes while the session resolves and
+writes (`validation.parallel`; the outcome is checked before the commit), the entries'
+writes reach the store in one call (`DeferredWrites`), and each distinct ifNoneExist or
+conditional reference criteria is matched once per Bundle.
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ from fhir_server.rest.bundles import bundle, entry, etag
 from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.create import create_in, existing_match
+from fhir_server.rest.deferred_writes import DeferredWrites
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.versioning import check_id, new_id
 from fhir_server.storage.base import StoreSession
+from fhir_server.validation.parallel import ParallelValidator, ValidationJob
 from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
 
 _REASONS = {
@@ -73,7 +80,7 @@ def process_bundle(
     if kind == "transaction":
         responses = TransactionProcessor(ctx, request).run(plans)
     else:
-        responses = [_batch_entry(ctx, request, plan) for plan in plans]
+        responses = _run_batch(ctx, request, plans)
     entries = [_response_entry(request, plan, result, return_pref) for plan, result in responses]
     return InteractionResult(200, body=bundle(f"{kind}-response", entries))
 
@@ -84,31 +91,42 @@ class TransactionProcessor:
         self.request = request
         self.ids: dict[str, str] = {}  # fullUrl -> "Type/id"
         self._conditional: dict[str, str] = {}  # "Type?criteria" -> "Type/id"
+        self._matched: dict[str, InteractionResult | None] = {}  # ifNoneExist outcomes
 
     def run(self, plans: list[EntryPlan]) -> list[tuple[EntryPlan, InteractionResult]]:
-        for plan in plans:
-            if plan.resource is not None and plan.method in ("POST", "PUT"):
-                try:
-                    self.ctx.validator.validate(plan.resource)
-                except FhirError as error:
-                    raise entry_error(plan.index, error) from None
+        job = _start_validation(self.ctx, plans)
+        if job.ready or not self.ctx.store.transactional:
+            # nothing to overlap with, or no rollback to undo writes of an invalid Bundle
+            job.raise_first(entry_error)
+        try:
+            results = self._write(plans, job)
+        except Exception:
+            # validation runs alongside; its failure is reported first, as if it ran up front
+            job.raise_first(entry_error)
+            raise
+        finally:
+            job.cancel()
+        return [(plan, results[plan.index]) for plan in plans]
+
+    def _write(self, plans: list[EntryPlan], job: ValidationJob) -> dict[int, InteractionResult]:
         results: dict[int, InteractionResult] = {}
-        with self.ctx.store.session(write=True) as session:
+        with self.ctx.store.session(write=True) as store_session:
+            session = DeferredWrites(store_session)
             for plan in plans:
                 self._guard(plan, lambda p=plan: self.assign_id(session, p))
             for plan in plans:
                 if plan.resource is not None:
-                    self._guard(
-                        plan,
-                        lambda p=plan: setattr(
-                            p, "resource", self.rewrite_references(session, p.resource)
-                        ),
-                    )
+                    self._guard(plan, lambda p=plan: self.rewrite_references(session, p.resource))
             for plan in sorted(plans, key=lambda p: (PROCESSING_ORDER[p.method], p.index)):
+                if plan.method in ("GET", "HEAD"):
+                    session.flush()  # reads open their own view of the store
+                session.entry = plan.index
                 results[plan.index] = self._guard(
                     plan, lambda p=plan: _execute(self.ctx, self.request, session, p)
                 )
-        return [(plan, results[plan.index]) for plan in plans]
+            session.flush()
+            job.raise_first(entry_error)  # before the commit: an invalid entry writes nothing
+        return results
 
     @staticmethod
     def _guard(plan: EntryPlan, step: Callable[[], Any]) -> Any:
@@ -121,7 +139,7 @@ class TransactionProcessor:
         assert plan.type is not None or plan.method in ("GET", "HEAD")
         if plan.method == "POST":
             if plan.if_none_exist:
-                existing = existing_match(self.ctx, session, plan.type, plan.if_none_exist)
+                existing = self._existing(session, plan.type, plan.if_none_exist)
                 if existing is not None and existing.record is not None:
                     plan.skipped_write = True
                     plan.outcome = existing
@@ -145,24 +163,37 @@ class TransactionProcessor:
                 plan.assigned_id = check_id(body_id, "resource.id") if body_id else new_id()
             self._map(plan, f"{plan.type}/{plan.assigned_id}")
 
+    def _existing(
+        self, session: StoreSession, type_: str, criteria: str
+    ) -> InteractionResult | None:
+        # entries sharing criteria (the same practitioner in many bundles' entries) match once
+        key = f"{type_}?{criteria}"
+        if key not in self._matched:
+            self._matched[key] = existing_match(self.ctx, session, type_, criteria)
+        return self._matched[key]
+
     def _map(self, plan: EntryPlan, local: str) -> None:
         if plan.full_url:
             self.ids[plan.full_url] = local
 
-    def rewrite_references(self, session: StoreSession, value: Any) -> Any:
-        if isinstance(value, dict):
-            out = {}
-            for key, item in value.items():
-                if key == "reference" and isinstance(item, str):
-                    out[key] = self._resolve(session, item)
-                else:
-                    out[key] = self.rewrite_references(session, item)
-            return out
-        if isinstance(value, list):
-            return [self.rewrite_references(session, item) for item in value]
-        if isinstance(value, str) and value in self.ids:
-            return self.ids[value]  # e.g. a valueUri or attachment url naming an entry
-        return value
+    def rewrite_references(self, session: StoreSession, value: dict[str, Any] | list) -> None:
+        """Rewrite, in place, every reference to an entry or a conditional reference.
+
+        In place because the bundle is ours to consume and a Synthea resource has hundreds
+        of elements: copying them all cost more than resolving. A plain string equal to an
+        entry's fullUrl (a valueUri, an attachment url) names that entry too.
+        """
+        ids = self.ids
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            kind = type(item)
+            if kind is dict or kind is list:
+                self.rewrite_references(session, item)
+            elif kind is str:
+                if key == "reference":
+                    value[key] = self._resolve(session, item)
+                elif item in ids:
+                    value[key] = ids[item]
 
     def _resolve(self, session: StoreSession, reference: str) -> str:
         if reference in self.ids:
@@ -262,22 +293,94 @@ def _read_entry(ctx: ServerContext, request: RequestInfo, plan: EntryPlan) -> In
     return result
 
 
-def _batch_entry(
-    ctx: ServerContext, request: RequestInfo, plan: EntryPlan
-) -> tuple[EntryPlan, InteractionResult]:
+_BATCH_GROUP = 1000  # batch entries that share one store transaction (one commit)
+
+
+def _run_batch(
+    ctx: ServerContext, request: RequestInfo, plans: list[EntryPlan]
+) -> list[tuple[EntryPlan, InteractionResult]]:
+    """Each entry on its own; runs of POST/PUT entries share one commit (see _batch_group)."""
+    invalid = _start_validation(ctx, plans).failures()
+    results: dict[int, InteractionResult] = {}
+    group: list[EntryPlan] = []
+    for plan in plans:
+        if plan.index in invalid:
+            results[plan.index] = InteractionResult(400, issues=invalid[plan.index])
+        elif plan.method in ("POST", "PUT") and len(group) < _BATCH_GROUP:
+            group.append(plan)
+        else:
+            results.update(_batch_group(ctx, request, group))
+            group = []
+            if plan.method in ("POST", "PUT"):
+                group.append(plan)
+            else:
+                results[plan.index] = _batch_entry(ctx, request, plan)
+    results.update(_batch_group(ctx, request, group))
+    return [(plan, results[plan.index]) for plan in plans]
+
+
+def _batch_group(
+    ctx: ServerContext, request: RequestInfo, plans: list[EntryPlan]
+) -> dict[int, InteractionResult]:
+    """Create/update entries in one write session: one commit (fsync) instead of one each.
+
+    Each entry still stands alone: it fails before its only write, and its queued write is
+    dropped with it. Should the store itself fail (a MongoDB write conflict aborts the
+    whole transaction), the group rolls back and every entry runs again on its own.
+    """
+    if len(plans) < 2:
+        return {plan.index: _batch_entry(ctx, request, plan) for plan in plans}
+    results: dict[int, InteractionResult] = {}
     try:
-        if plan.resource is not None and plan.method in ("POST", "PUT"):
-            ctx.validator.validate(plan.resource)
+        with ctx.store.session(write=True) as store_session:
+            for plan in plans:
+                try:
+                    results[plan.index] = _entry_in(ctx, request, store_session, plan)
+                except FhirError as error:
+                    if getattr(error, "retryable", False):
+                        raise _StoreFailure() from error  # the store aborted the session
+                    results[plan.index] = InteractionResult(error.status, issues=error.issues)
+    except _StoreFailure:
+        return {plan.index: _batch_entry(ctx, request, plan) for plan in plans}
+    return results
+
+
+class _StoreFailure(Exception):
+    """A failure of the shared session rather than of one entry."""
+
+
+def _batch_entry(ctx: ServerContext, request: RequestInfo, plan: EntryPlan) -> InteractionResult:
+    try:
         if plan.method in ("GET", "HEAD"):
-            return plan, _read_entry(ctx, request, plan)
+            return _read_entry(ctx, request, plan)
         with ctx.store.session(write=True) as session:
-            processor = TransactionProcessor(ctx, request)
-            processor.assign_id(session, plan)
-            if plan.resource is not None:
-                plan.resource = processor.rewrite_references(session, plan.resource)
-            return plan, _execute(ctx, request, session, plan)
+            return _entry_in(ctx, request, session, plan)
     except FhirError as error:
-        return plan, InteractionResult(error.status, issues=error.issues)
+        return InteractionResult(error.status, issues=error.issues)
+
+
+def _entry_in(
+    ctx: ServerContext, request: RequestInfo, store_session: StoreSession, plan: EntryPlan
+) -> InteractionResult:
+    """One batch entry inside a write session; its write is queued until it has succeeded."""
+    session = DeferredWrites(store_session)
+    processor = TransactionProcessor(ctx, request)
+    processor.assign_id(session, plan)
+    if plan.resource is not None:
+        processor.rewrite_references(session, plan.resource)
+    result = _execute(ctx, request, session, plan)
+    session.flush()
+    return result
+
+
+def _start_validation(ctx: ServerContext, plans: list[EntryPlan]) -> ValidationJob:
+    items = [
+        (plan.index, plan.resource)
+        for plan in plans
+        if plan.resource is not None and plan.method in ("POST", "PUT")
+    ]
+    validator = ctx.parallel_validator or ParallelValidator(ctx.validator, workers=0)
+    return validator.start(items)
 
 
 def _etag(value: str | None) -> int | None:

@@ -16,6 +16,7 @@ import orjson
 from fhir_server.errors import FhirError
 from fhir_server.instants import fhir_instant, now_utc
 from fhir_server.rest.context import ServerContext
+from fhir_server.search.runtime_params import on_version_written
 from fhir_server.storage.base import StoreSession, VersionConflict
 from fhir_server.storage.records import StoredRecord, Write
 
@@ -96,10 +97,13 @@ def write_version(
     try:
         session.write([Write(record, index, expected)])
     except VersionConflict as exc:
-        raise FhirError(
-            409, "conflict", f"{exc.type}/{exc.id} was changed concurrently; read it and retry"
-        ) from exc
+        raise conflict_error(exc) from exc
+    on_version_written(ctx, served)
     return record
+
+
+def conflict_error(exc: VersionConflict, retry: str = "read it and retry") -> FhirError:
+    return FhirError(409, "conflict", f"{exc.type}/{exc.id} was changed concurrently; {retry}")
 
 
 def write_tombstone(session: StoreSession, current: StoredRecord) -> StoredRecord:
@@ -116,9 +120,7 @@ def write_tombstone(session: StoreSession, current: StoredRecord) -> StoredRecor
     try:
         session.write([Write(record, None, current.version)])
     except VersionConflict as exc:
-        raise FhirError(
-            409, "conflict", f"{exc.type}/{exc.id} was changed concurrently; retry the delete"
-        ) from exc
+        raise conflict_error(exc, "retry the delete") from exc
     return record
 
 
@@ -133,6 +135,5 @@ def check_if_match(current: StoredRecord | None, if_match: int | None, what: str
         raise FhirError(
             412,
             "conflict",
-            f"If-Match version {if_match} is not the current version"
-            f" ({current.version}) of {what}",
+            f"If-Match version {if_match} is not the current version ({current.version}) of {what}",
         )

@@ -105,6 +105,8 @@ class SearchParameterRegistry:
         by_url = {d["url"]: d for d in raw if "url" in d}
         for data in raw:
             self._add(self._build(data, by_url))
+        self._official = list(self._by_url.values())
+        self._runtime: dict[str, SearchParam] = {}  # by url, in registration order
         self.compartment_params: dict[str, tuple[str, ...]] = {}
         self.resource_types: set[str] = set()
         if compartment is not None:
@@ -180,8 +182,8 @@ class SearchParameterRegistry:
     def is_resource_type(self, name: str) -> bool:
         return name in self.resource_types
 
-    def register(self, resource: Mapping[str, Any]) -> SearchParam:
-        """Add (or replace, same base+code) a SearchParameter resource created at run time."""
+    def check(self, resource: Mapping[str, Any]) -> SearchParam:
+        """The parameter a SearchParameter resource defines; 400 naming the bad field."""
         if resource.get("resourceType") != "SearchParameter":
             raise bad_request("not a SearchParameter resource", ["resourceType"])
         for field in ("code", "base", "type"):
@@ -207,7 +209,37 @@ class SearchParameterRegistry:
         data = dict(resource)
         if not data.get("url"):
             data["url"] = f"urn:search-parameter:{'|'.join(data['base'])}:{data['code']}"
+        return self._build(data, {})
+
+    def register(self, resource: Mapping[str, Any]) -> SearchParam:
+        """Add (or replace, same base+code) a SearchParameter resource created at run time."""
+        param = self.check(resource)
         with self._lock:
-            param = self._build(data, {})
-            self._add(param)
+            self._runtime.pop(param.url, None)
+            self._runtime[param.url] = param
+            self._rebuild()
         return param
+
+    def set_runtime(self, params: Iterable[SearchParam]) -> None:
+        """Make `params` (from `check`) the whole runtime set, dropping any others."""
+        runtime = {p.url: p for p in params}
+        with self._lock:
+            if runtime == self._runtime:
+                return
+            self._runtime = runtime
+            self._rebuild()
+
+    @property
+    def runtime_params(self) -> tuple[SearchParam, ...]:
+        return tuple(self._runtime.values())
+
+    def _rebuild(self) -> None:
+        # Build new tables aside and swap them in: readers never see a half-built state.
+        fresh = SearchParameterRegistry.__new__(SearchParameterRegistry)
+        fresh._by_url, fresh._specific, fresh._common, fresh._for_type = {}, {}, {}, {}
+        fresh.version = 0
+        for param in (*self._official, *self._runtime.values()):
+            fresh._add(param)
+        self._by_url, self._specific, self._common = fresh._by_url, fresh._specific, fresh._common
+        self._for_type = {}
+        self.version += 1

@@ -109,7 +109,13 @@ from fhir_server.errors import FhirError
 from fhir_server.instants import to_micros
 from fhir_server.storage import mongo_layout as layout
 from fhir_server.storage import mongo_query as mq
-from fhir_server.storage.base import HistoryPage, HistoryQuery, StoreUnavailable, VersionConflict
+from fhir_server.storage.base import (
+    HistoryPage,
+    HistoryQuery,
+    IndexUpdate,
+    StoreUnavailable,
+    VersionConflict,
+)
 from fhir_server.storage.cursor import decode_cursor, encode_cursor
 from fhir_server.storage.query import Predicate, SearchPage, SearchQuery
 from fhir_server.storage.records import StoredRecord, Write
@@ -293,12 +299,15 @@ class MongoSession:
         return [(doc["type"], doc["id"]) for doc in cursor]
 
     def referenced_keys(
-        self, types: Sequence[str], where: Predicate | None, param: str
+        self, types: Sequence[str], where: Predicate | None, param: str | None
     ) -> list[tuple[str, str]]:
+        target = {"ref.ti": {"$ne": None}, "ref.tt": {"$ne": None}}
+        if param is not None:
+            target["ref.p"] = param
         pipeline = [
             {"$match": mq.base_filter(types, where)},
             {"$unwind": "$" + layout.REFERENCES},
-            {"$match": {"ref.p": param, "ref.ti": {"$ne": None}, "ref.tt": {"$ne": None}}},
+            {"$match": target},
             {"$group": {"_id": {"tt": "$ref.tt", "ti": "$ref.ti"}}},
         ]
         return [
@@ -410,6 +419,21 @@ class MongoSession:
             history.append(entry)
         if history:
             self.db.history.insert_many(history, ordered=True, **self._s)
+
+    def replace_index(self, entries: Sequence[IndexUpdate]) -> int:
+        if not self.writable:
+            raise RuntimeError("replace_index() needs a write session")
+        # the version in the filter skips a document updated since it was read.
+        # One update_one per entry: mongomock's bulk_write rejects pymongo 4.9+ UpdateOne.
+        matched = 0
+        for e in entries:
+            result = self.db.resources.update_one(
+                {"_id": layout.resource_key(e.type, e.id), "version": e.version, "deleted": False},
+                {"$set": layout.index_fields(e.index)},
+                **self._s,
+            )
+            matched += result.matched_count
+        return matched
 
     def _replace_current(self, w: Write) -> int | None:
         """Make `w` the current version; return the version it replaced (None if new)."""

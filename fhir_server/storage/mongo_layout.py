@@ -115,6 +115,11 @@ def resource_fields(record: StoredRecord, index: ResourceIndex | None) -> dict[s
     return doc
 
 
+def index_fields(index: ResourceIndex | None) -> dict[str, Any]:
+    """The index arrays of a `resources` document (what `$reindex` replaces)."""
+    return _index_fields(index)
+
+
 def _index_fields(index: ResourceIndex | None) -> dict[str, Any]:
     if index is None:
         return {name: [] for name in (*INDEX_FIELDS, PATIENTS)} | {SORTS: {}}

@@ -16,11 +16,17 @@ from typing import Any
 
 from fhir_server.errors import FhirError
 from fhir_server.instants import from_micros, to_micros
-from fhir_server.storage.base import HistoryPage, HistoryQuery, StoreUnavailable, VersionConflict
+from fhir_server.storage import sqlite_reindex, sqlite_search
+from fhir_server.storage.base import (
+    HistoryPage,
+    HistoryQuery,
+    IndexUpdate,
+    StoreUnavailable,
+    VersionConflict,
+)
 from fhir_server.storage.cursor import decode_cursor, encode_cursor
 from fhir_server.storage.query import Predicate, SearchPage, SearchQuery
 from fhir_server.storage.records import ResourceIndex, StoredRecord, Write
-from fhir_server.storage.sqlite_query import SqlBuilder
 from fhir_server.storage.sqlite_schema import DDL, INDEX_TABLES, SCHEMA_VERSION
 
 _INF = float("inf")
@@ -165,101 +171,25 @@ class SQLiteSession:
         return _record(row[:6], row[6]) if row else None
 
     def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], StoredRecord]:
-        found: dict[tuple[str, str], StoredRecord] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            values = ", ".join("(?, ?)" for _ in chunk)
-            args = [part for key in chunk for part in key]
-            rows = self.conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM resources r"
-                f" WHERE r.deleted = 0 AND (r.type, r.id) IN (VALUES {values})",
-                args,
-            )
-            for row in rows:
-                found[(row[0], row[1])] = _record(row)
-        return found
+        rows = _rows_by_key(self.conn, _RECORD_COLUMNS, list(dict.fromkeys(keys)), "r.deleted = 0")
+        return {(row[0], row[1]): _record(row) for row in rows}
 
-    def _filtered(self, types: Sequence[str], where: Predicate | None) -> tuple[str, list[Any]]:
-        builder = SqlBuilder(types)
-        clauses = ["r.deleted = 0"]
-        if len(types) == 1:
-            clauses.append(f"r.type = {builder.arg(types[0])}")
-        elif types:
-            clauses.append(f"r.type IN ({', '.join(builder.arg(t) for t in types)})")
-        clauses.append(builder.where(where))
-        return " AND ".join(clauses), builder.args
-
+    # search reads: the planner and SQL live in sqlite_search / sqlite_query
     def count(self, types: Sequence[str], where: Predicate | None) -> int:
-        sql, args = self._filtered(types, where)
-        return self.conn.execute(f"SELECT count(*) FROM resources r WHERE {sql}", args).fetchone()[
-            0
-        ]
+        return sqlite_search.count(self.conn, types, where)
 
     def match_keys(
         self, types: Sequence[str], where: Predicate | None, limit: int | None = None
     ) -> list[tuple[str, str]]:
-        sql, args = self._filtered(types, where)
-        statement = f"SELECT r.type, r.id FROM resources r WHERE {sql} ORDER BY r.rid"
-        if limit is not None:
-            statement += f" LIMIT {int(limit)}"
-        return [(row[0], row[1]) for row in self.conn.execute(statement, args)]
+        return sqlite_search.match_keys(self.conn, types, where, limit)
 
     def referenced_keys(
-        self, types: Sequence[str], where: Predicate | None, param: str
+        self, types: Sequence[str], where: Predicate | None, param: str | None
     ) -> list[tuple[str, str]]:
-        sql, args = self._filtered(types, where)
-        rows = self.conn.execute(
-            "SELECT DISTINCT x.target_type, x.target_id FROM idx_reference x"
-            f" WHERE x.param = ? AND x.target_id IS NOT NULL AND x.rid IN"
-            f" (SELECT r.rid FROM resources r WHERE {sql})",
-            [param, *args],
-        )
-        return [(row[0], row[1]) for row in rows if row[0] is not None]
+        return sqlite_search.referenced_keys(self.conn, types, where, param)
 
     def search(self, query: SearchQuery) -> SearchPage:
-        filter_sql, args = self._filtered(query.types, query.where)
-        key_columns: list[str] = []
-        order: list[str] = []
-        key_args: list[Any] = []
-        for i, key in enumerate(query.sort):
-            if key.param == "_id":
-                expr = "r.id"
-            elif key.param == "_lastUpdated":
-                expr = "r.last_updated"
-            else:
-                expr = "(SELECT s.key FROM idx_sort s WHERE s.rid = r.rid AND s.param = ?)"
-                key_args += [key.param, key.param]  # the expression appears twice below
-            key_columns.append(f"({expr}) IS NULL AS n{i}, {expr} AS k{i}")
-            # both directions put resources without a value last
-            order.append(f"n{i} ASC, k{i} {'DESC' if key.descending else 'ASC'}")
-        order.append("rid ASC")
-        columns = ", ".join([_RECORD_COLUMNS, "r.rid AS rid", *key_columns])
-        inner = f"SELECT {columns} FROM resources r WHERE {filter_sql}"
-        # key expressions' args precede the WHERE args in the text
-        inner_args = key_args + args
-
-        outer_where = "1"
-        outer_args: list[Any] = []
-        if query.cursor:
-            position = decode_cursor(query.cursor)
-            outer_where, outer_args = _after_position(query, position)
-        limit = max(query.count, 0) + 1
-        sql = (
-            f"SELECT * FROM ({inner}) WHERE {outer_where} ORDER BY {', '.join(order)} LIMIT {limit}"
-        )
-        rows = self.conn.execute(sql, inner_args + outer_args).fetchall()
-        page = SearchPage(records=[_record(row) for row in rows[: query.count]])
-        if len(rows) > query.count and query.count > 0:
-            last = rows[query.count - 1]
-            position: list[Any] = []
-            for i in range(len(query.sort)):
-                position += [last[7 + 2 * i], last[8 + 2 * i]]
-            position.append(last[6])
-            page.next_cursor = encode_cursor(position)
-        if query.total != "none":
-            page.total = self.count(query.types, query.where)
-        return page
+        return sqlite_search.search(self.conn, query)
 
     def history(self, query: HistoryQuery) -> HistoryPage:
         clauses: list[str] = []
@@ -309,43 +239,76 @@ class SQLiteSession:
     def write(self, writes: Sequence[Write]) -> None:
         if not self.writable:
             raise RuntimeError("write() needs a write session")
-        conn = self.conn
-        index_rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in INDEX_TABLES}
-        stale_rids: list[int] = []
+        # A key written twice must see its own first write: such a call runs in segments.
+        segment: list[Write] = []
+        keys: set[tuple[str, str]] = set()
         for w in writes:
+            key = (w.record.type, w.record.id)
+            if key in keys:
+                self._write_segment(segment)
+                segment, keys = [], set()
+            segment.append(w)
+            keys.add(key)
+        if segment:
+            self._write_segment(segment)
+
+    def _current_versions(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[int, int]]:
+        """(rid, version) of the stored current versions among `keys`, tombstones included."""
+        rows = _rows_by_key(self.conn, "r.type, r.id, r.rid, r.version", keys)
+        return {(row[0], row[1]): (row[2], row[3]) for row in rows}
+
+    def _write_segment(self, writes: Sequence[Write]) -> None:
+        """Distinct keys: one look-up of the current versions, then one executemany per table."""
+        conn = self.conn
+        keys = [(w.record.type, w.record.id) for w in writes]
+        current = self._current_versions(keys)
+        for w, key in zip(writes, keys, strict=True):
+            actual = current[key][1] if key in current else 0
+            if w.expected_version is not None and w.expected_version != actual:
+                raise VersionConflict(key[0], key[1], w.expected_version, actual)
+        # BEGIN IMMEDIATE holds the only writer lock, so the next rowids are ours to hand out
+        next_rid = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM resources").fetchone()[0]
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        closed: list[tuple[Any, ...]] = []
+        history: list[tuple[Any, ...]] = []
+        stale_rids: list[int] = []
+        index_rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in INDEX_TABLES}
+        for w, key in zip(writes, keys, strict=True):
             rec = w.record
             micros = to_micros(rec.last_updated)
-            current = conn.execute(
-                "SELECT rid, version FROM resources WHERE type = ? AND id = ?", (rec.type, rec.id)
-            ).fetchone()
-            actual = current[1] if current else 0
-            if w.expected_version is not None and w.expected_version != actual:
-                raise VersionConflict(rec.type, rec.id, w.expected_version, actual)
-            if current is None:
-                rid = conn.execute(
-                    "INSERT INTO resources (type, id, version, last_updated, deleted, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (rec.type, rec.id, rec.version, micros, int(rec.deleted), rec.body),
-                ).lastrowid
-            else:
-                rid = current[0]
-                conn.execute(
-                    "UPDATE resources SET version = ?, last_updated = ?, deleted = ?, body = ?"
-                    " WHERE rid = ?",
-                    (rec.version, micros, int(rec.deleted), rec.body, rid),
-                )
-                conn.execute(
-                    "UPDATE history SET ended = ? WHERE type = ? AND id = ? AND version = ?",
-                    (micros, rec.type, rec.id, current[1]),
-                )
+            deleted = int(rec.deleted)
+            if key in current:
+                rid, previous = current[key]
+                updates.append((rec.version, micros, deleted, rec.body, rid))
+                closed.append((micros, rec.type, rec.id, previous))
                 stale_rids.append(rid)
-            conn.execute(
-                "INSERT INTO history (type, id, version, last_updated, deleted, method, body)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (rec.type, rec.id, rec.version, micros, int(rec.deleted), rec.method, rec.body),
-            )
+            else:
+                rid, next_rid = next_rid, next_rid + 1
+                inserts.append((rid, rec.type, rec.id, rec.version, micros, deleted, rec.body))
+            history.append((rec.type, rec.id, rec.version, micros, deleted, rec.method, rec.body))
             if w.index is not None and not rec.deleted:
                 _collect_index_rows(index_rows, rid, rec.type, w.index)
+        conn.executemany(
+            "INSERT INTO resources (rid, type, id, version, last_updated, deleted, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        conn.executemany(
+            "UPDATE resources SET version = ?, last_updated = ?, deleted = ?, body = ?"
+            " WHERE rid = ?",
+            updates,
+        )
+        conn.executemany(
+            "UPDATE history SET ended = ? WHERE type = ? AND id = ? AND version = ?", closed
+        )
+        conn.executemany(
+            "INSERT INTO history (type, id, version, last_updated, deleted, method, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            history,
+        )
         for start in range(0, len(stale_rids), _CHUNK):
             chunk = stale_rids[start : start + _CHUNK]
             marks = ", ".join("?" for _ in chunk)
@@ -355,6 +318,26 @@ class SQLiteSession:
             if rows:
                 marks = ", ".join("?" for _ in rows[0])
                 conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+    def replace_index(self, entries: Sequence[IndexUpdate]) -> int:
+        if not self.writable:
+            raise RuntimeError("replace_index() needs a write session")
+        return sqlite_reindex.replace_index(self.conn, entries)
+
+
+def _rows_by_key(
+    conn: sqlite3.Connection, columns: str, keys: Sequence[tuple[str, str]], where: str = "1"
+) -> Iterator[Sequence[Any]]:
+    """Rows of `resources r` for many (type, id) keys, a few hundred per statement."""
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        values = ", ".join("(?, ?)" for _ in chunk)
+        # a join (not `IN (VALUES ...)`, which scans the table) probes the (type, id) index
+        yield from conn.execute(
+            f"SELECT {columns} FROM (VALUES {values}) k CROSS JOIN resources r"
+            f" ON r.type = k.column1 AND r.id = k.column2 WHERE {where}",
+            [part for key in chunk for part in key],
+        )
 
 
 def _collect_index_rows(
@@ -382,29 +365,3 @@ def _collect_index_rows(
             seen_sort.add(s.param)
             rows["idx_sort"].append((rid, type_, s.param, s.key))
     rows["compartment"] += [(rid, pid) for pid in dict.fromkeys(index.compartments)]
-
-
-def _after_position(query: SearchQuery, position: list[Any]) -> tuple[str, list[Any]]:
-    """Keyset condition: rows strictly after `position` in the page order."""
-    if len(position) != 2 * len(query.sort) + 1:
-        raise FhirError(400, "invalid", "The paging cursor does not match this search", ["_cursor"])
-    alternatives: list[str] = []
-    args: list[Any] = []
-    equal_prefix: list[str] = []
-    equal_args: list[Any] = []
-    for i, key in enumerate(query.sort):
-        n_value, k_value = position[2 * i], position[2 * i + 1]
-        # later in NULL-group order
-        alternatives.append("(" + " AND ".join([*equal_prefix, f"n{i} > ?"]) + ")")
-        args += [*equal_args, n_value]
-        if k_value is not None:
-            op = "<" if key.descending else ">"
-            alternatives.append(
-                "(" + " AND ".join([*equal_prefix, f"n{i} = ?", f"k{i} {op} ?"]) + ")"
-            )
-            args += [*equal_args, n_value, k_value]
-        equal_prefix += [f"n{i} = ?", f"k{i} IS ?"]
-        equal_args += [n_value, k_value]
-    alternatives.append("(" + " AND ".join([*equal_prefix, "rid > ?"]) + ")")
-    args += [*equal_args, position[-1]]
-    return "(" + " OR ".join(alternatives) + ")", args

@@ -1,13 +1,26 @@
 """Translate the search IR into SQL over the SQLite index tables.
 
-Every predicate becomes a boolean SQL expression over the `resources` row aliased `r`;
-index look-ups are `r.rid IN (SELECT rid FROM idx_... WHERE type = ? AND param = ? ...)`
-so that each one uses its (type, param, value) index.
+Every predicate becomes a boolean SQL expression over the `resources` row aliased `r`.
+An index look-up (`Lookup`: one index table, one parameter, a condition on its value
+columns) is rendered in one of two ways, chosen per look-up by the planner in
+`sqlite_search`:
+
+- materialised: `r.rid IN (SELECT rid FROM idx_... WHERE type = ? AND param = ? AND ...)`
+  reads every matching index entry once, through the (type, param, value..., rid)
+  covering index; right when the look-up matches few resources;
+- probed: `EXISTS (SELECT 1 FROM idx_... x WHERE x.rid = r.rid AND x.param = ? AND ...)`
+  checks one candidate row through the (rid, ...) index; right when the rows are already
+  narrowed by something else, or when the look-up matches most of them.
+
+A look-up can also drive a page directly (`Lookup.ordered`): when its condition is
+equalities on every value column its index holds before `rid`, the index yields
+matching rids in ascending order, so a page is a keyset range scan of that index.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fhir_server.storage import query as q
@@ -15,34 +28,140 @@ from fhir_server.storage import query as q
 _MAX_CHAR = "\U0010ffff"
 
 
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """Index entries of `table` for `param` (None: the compartment table) matching `condition`.
+
+    `condition` names the table's value columns unqualified; `args` fill its `?`s in order.
+    """
+
+    table: str
+    param: str | None
+    condition: str
+    args: tuple[Any, ...]
+    ordered: bool = False  # entries come out in rid order for this condition
+
+
+LOOKUP_TYPES = (
+    q.Token,
+    q.TokenText,
+    q.String,
+    q.Range,
+    q.Reference,
+    q.Uri,
+    q.Composite,
+    q.InCompartment,
+)
+
+
+def lookup_of(p: q.Predicate) -> Lookup | None:
+    """The single index look-up a predicate is, or None for combinators and columns."""
+    match p:
+        case q.Token():
+            return _token(p)
+        case q.TokenText():
+            escaped = _like_escape(p.text)
+            return Lookup(
+                "idx_token",
+                p.param,
+                "text LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\'",
+                (escaped + "%", "% " + escaped + "%"),
+            )
+        case q.String():
+            return _string(p)
+        case q.Range():
+            return _range(p)
+        case q.Reference():
+            return _reference(p)
+        case q.Uri():
+            return _uri(p)
+        case q.Composite():
+            parts = ["key = ?"] + [f"{field} {op} ?" for field, op, _b in p.conditions]
+            args = ("$".join(p.keys), *(bound for _f, _op, bound in p.conditions))
+            return Lookup("idx_composite", p.param, " AND ".join(parts), args, not p.conditions)
+        case q.InCompartment(patient_ids=ids) if ids:
+            marks = ", ".join("?" for _ in ids)
+            return Lookup("compartment", None, f"patient_id IN ({marks})", ids, len(ids) == 1)
+        case q.Missing(missing=False):
+            return Lookup(MISSING_TABLES[p.kind], p.param, "", ())
+    return None
+
+
+MISSING_TABLES = {
+    "token": "idx_token",
+    "string": "idx_string",
+    "range": "idx_range",
+    "quantity": "idx_quantity",
+    "reference": "idx_reference",
+    "uri": "idx_uri",
+    "composite": "idx_composite",
+}
+
+
 class SqlBuilder:
-    def __init__(self, types: Sequence[str]) -> None:
+    """Renders predicates; look-ups are probed unless their predicate is in `materialise`
+    (or `materialise_all`).
+
+    `materialise` holds predicate object ids (`id(p)`): the planner decides per object,
+    and equal predicates at different places may deserve different renderings.
+    """
+
+    def __init__(
+        self,
+        types: Sequence[str],
+        materialise: frozenset[int] = frozenset(),
+        materialise_all: bool = False,
+    ) -> None:
         self.types = tuple(types)
+        self.materialise = materialise
+        self.materialise_all = materialise_all
         self.args: list[Any] = []
 
     def arg(self, value: Any) -> str:
         self.args.append(value)
         return "?"
 
-    def _type_filter(self) -> str:
+    def type_filter(self, column: str = "type") -> str:
         if len(self.types) == 1:
-            return f"type = {self.arg(self.types[0])}"
+            return f"{column} = {self.arg(self.types[0])}"
         if self.types:
-            return f"type IN ({', '.join(self.arg(t) for t in self.types)})"
+            return f"{column} IN ({', '.join(self.arg(t) for t in self.types)})"
         return "1"
 
-    def _lookup(self, table: str, param: str, build_condition) -> str:
-        type_sql = self._type_filter()
-        param_sql = self.arg(param)
-        condition = build_condition()
-        cond = f" AND ({condition})" if condition else ""
-        return f"r.rid IN (SELECT rid FROM {table} WHERE {type_sql} AND param = {param_sql}{cond})"
+    def entries(self, lookup: Lookup, alias: str) -> str:
+        """WHERE text selecting `lookup`'s entries of the searched types from `alias`."""
+        parts = []
+        if lookup.param is not None:
+            parts += [
+                self.type_filter(f"{alias}.type"),
+                f"{alias}.param = {self.arg(lookup.param)}",
+            ]
+        if lookup.condition:
+            parts.append(f"({lookup.condition})")
+            self.args += lookup.args
+        return " AND ".join(parts) or "1"
 
     def where(self, predicate: q.Predicate | None) -> str:
         if predicate is None:
             return "1"
+        lookup = lookup_of(predicate)
+        if lookup is not None:
+            if self.materialise_all or id(predicate) in self.materialise:
+                entries = self.entries(lookup, "x")
+                return f"r.rid IN (SELECT x.rid FROM {lookup.table} x WHERE {entries})"
+            return self._probe(lookup)
         method = getattr(self, "_" + type(predicate).__name__.lower())
         return method(predicate)
+
+    def _probe(self, lookup: Lookup) -> str:
+        # the rid fixes the type: no type filter, the (rid, ...) index does the work
+        parts = ["x.rid = r.rid"]
+        if lookup.param is not None:
+            parts.append(f"x.param = {self.arg(lookup.param)}")
+        if lookup.condition:
+            parts.append(f"({lookup.condition})")
+            self.args += lookup.args
+        return f"EXISTS (SELECT 1 FROM {lookup.table} x WHERE {' AND '.join(parts)})"
 
     # -- combinators ---------------------------------------------------------------
     def _and(self, p: q.And) -> str:
@@ -61,6 +180,12 @@ class SqlBuilder:
     def _nothing(self, p: q.Nothing) -> str:
         return "0"
 
+    def _missing(self, p: q.Missing) -> str:  # missing=True: present is a look-up
+        return f"NOT {self.where(q.Missing(p.param, p.kind, False))}"
+
+    def _incompartment(self, p: q.InCompartment) -> str:  # no ids: nothing
+        return "0"
+
     # -- record columns ------------------------------------------------------------
     def _idin(self, p: q.IdIn) -> str:
         if not p.ids:
@@ -72,118 +197,97 @@ class SqlBuilder:
         parts = [f"r.last_updated {op} {self.arg(bound)}" for _field, op, bound in p.conditions]
         return "(" + " AND ".join(parts) + ")" if parts else "1"
 
-    def _incompartment(self, p: q.InCompartment) -> str:
-        if not p.patient_ids:
-            return "0"
-        ids = ", ".join(self.arg(i) for i in p.patient_ids)
-        return f"r.rid IN (SELECT rid FROM compartment WHERE patient_id IN ({ids}))"
 
-    # -- index look-ups ------------------------------------------------------------
-    def _token(self, p: q.Token) -> str:
-        def condition() -> str:
-            parts = []
+# -- look-ups per predicate kind ---------------------------------------------------------
+def _token(p: q.Token) -> Lookup:
+    parts: list[str] = []
+    args: list[Any] = []
+    if p.code is not None:
+        parts.append("code = ?")
+        args.append(p.code)
+    if p.no_system:
+        parts.append("system IS NULL")
+    elif p.system is not None:
+        parts.append("system = ?")
+        args.append(p.system)
+    # idx_token_code is (type, param, code, system, rid)
+    ordered = p.code is not None and (p.no_system or p.system is not None)
+    return Lookup("idx_token", p.param, " AND ".join(parts), tuple(args), ordered)
+
+
+def _string(p: q.String) -> Lookup:
+    if p.mode == "exact":
+        return Lookup("idx_string", p.param, "exact = ?", (p.value,))
+    if p.mode == "contains":
+        return Lookup(
+            "idx_string", p.param, "value LIKE ? ESCAPE '\\'", ("%" + _like_escape(p.value) + "%",)
+        )
+    return Lookup("idx_string", p.param, "value >= ? AND value < ?", (p.value, p.value + _MAX_CHAR))
+
+
+def _range(p: q.Range) -> Lookup:
+    table = "idx_quantity" if p.kind == "quantity" else "idx_range"
+    parts = [f"{field} {op} ?" for field, op, _bound in p.conditions]
+    args: list[Any] = [bound for _f, _op, bound in p.conditions]
+    if p.kind == "quantity":
+        if p.system is not None:
+            parts.append("system = ?")
+            args.append(p.system)
             if p.code is not None:
-                parts.append(f"code = {self.arg(p.code)}")
-            if p.no_system:
-                parts.append("system IS NULL")
-            elif p.system is not None:
-                parts.append(f"system = {self.arg(p.system)}")
-            return " AND ".join(parts)
+                parts.append("code = ?")
+                args.append(p.code)
+        elif p.code is not None:
+            parts.append("(code = ? OR unit = ?)")
+            args += [p.code, p.code]
+    return Lookup(table, p.param, " AND ".join(parts), tuple(args))
 
-        return self._lookup("idx_token", p.param, condition)
 
-    def _tokentext(self, p: q.TokenText) -> str:
-        def condition() -> str:
-            escaped = _like_escape(p.text)
-            a = self.arg(escaped + "%")
-            b = self.arg("% " + escaped + "%")
-            return f"text LIKE {a} ESCAPE '\\' OR text LIKE {b} ESCAPE '\\'"
+def _reference(p: q.Reference) -> Lookup:
+    alternatives: list[str] = []
+    args: list[Any] = []
+    for target_type, target_id in p.targets:
+        if target_type is None:
+            alternatives.append("target_id = ?")
+            args.append(target_id)
+        else:
+            alternatives.append("(target_id = ? AND target_type = ?)")
+            args += [target_id, target_type]
+    if p.url is not None:
+        alternatives.append("url = ?")
+        args.append(p.url)
+    if not alternatives:
+        return Lookup("idx_reference", p.param, "0", ())
+    condition = " OR ".join(alternatives)
+    if p.url is None and len(p.targets) > 1:
+        # implied by every alternative; gives the index a set of target_id ranges to
+        # seek instead of a scan of the whole parameter (chains feed many targets)
+        marks = ", ".join("?" for _ in p.targets)
+        condition = f"target_id IN ({marks}) AND ({condition})"
+        args = [target_id for _type, target_id in p.targets] + args
+    # idx_reference_target is (type, param, target_id, target_type, rid)
+    ordered = p.url is None and len(p.targets) == 1 and p.targets[0][0] is not None
+    return Lookup("idx_reference", p.param, condition, tuple(args), ordered)
 
-        return self._lookup("idx_token", p.param, condition)
 
-    def _string(self, p: q.String) -> str:
-        def condition() -> str:
-            if p.mode == "exact":
-                return f"exact = {self.arg(p.value)}"
-            if p.mode == "contains":
-                return f"value LIKE {self.arg('%' + _like_escape(p.value) + '%')} ESCAPE '\\'"
-            return f"value >= {self.arg(p.value)} AND value < {self.arg(p.value + _MAX_CHAR)}"
-
-        return self._lookup("idx_string", p.param, condition)
-
-    def _range(self, p: q.Range) -> str:
-        table = "idx_quantity" if p.kind == "quantity" else "idx_range"
-
-        def condition() -> str:
-            parts = [f"{field} {op} {self.arg(bound)}" for field, op, bound in p.conditions]
-            if p.kind == "quantity":
-                if p.system is not None:
-                    parts.append(f"system = {self.arg(p.system)}")
-                    if p.code is not None:
-                        parts.append(f"code = {self.arg(p.code)}")
-                elif p.code is not None:
-                    parts.append(f"(code = {self.arg(p.code)} OR unit = {self.arg(p.code)})")
-            return " AND ".join(parts)
-
-        return self._lookup(table, p.param, condition)
-
-    def _reference(self, p: q.Reference) -> str:
-        def condition() -> str:
-            alternatives = []
-            for target_type, target_id in p.targets:
-                if target_type is None:
-                    alternatives.append(f"target_id = {self.arg(target_id)}")
-                else:
-                    alternatives.append(
-                        f"(target_id = {self.arg(target_id)}"
-                        f" AND target_type = {self.arg(target_type)})"
-                    )
-            if p.url is not None:
-                alternatives.append(f"url = {self.arg(p.url)}")
-            return " OR ".join(alternatives) if alternatives else "0"
-
-        return self._lookup("idx_reference", p.param, condition)
-
-    def _uri(self, p: q.Uri) -> str:
-        def condition() -> str:
-            if p.mode == "below":
-                v = p.value.rstrip("/")
-                return (
-                    f"value = {self.arg(v)} OR (value >= {self.arg(v + '/')}"
-                    f" AND value < {self.arg(v + '/' + _MAX_CHAR)})"
-                )
-            if p.mode == "above":
-                # the stored uri is the searched one or one of its path ancestors; a
-                # substr comparison, not LIKE: uris are case-sensitive and may hold % or _
-                v, w = self.arg(p.value), self.arg(p.value)
-                return (
-                    f"({v} = value OR substr({w}, 1, length(rtrim(value, '/')) + 1)"
-                    " = rtrim(value, '/') || '/')"
-                )
-            return f"value = {self.arg(p.value)}"
-
-        return self._lookup("idx_uri", p.param, condition)
-
-    def _composite(self, p: q.Composite) -> str:
-        def condition() -> str:
-            parts = [f"key = {self.arg('$'.join(p.keys))}"]
-            parts += [f"{field} {op} {self.arg(bound)}" for field, op, bound in p.conditions]
-            return " AND ".join(parts)
-
-        return self._lookup("idx_composite", p.param, condition)
-
-    def _missing(self, p: q.Missing) -> str:
-        table = {
-            "token": "idx_token",
-            "string": "idx_string",
-            "range": "idx_range",
-            "quantity": "idx_quantity",
-            "reference": "idx_reference",
-            "uri": "idx_uri",
-            "composite": "idx_composite",
-        }[p.kind]
-        present = self._lookup(table, p.param, lambda: "")
-        return f"NOT {present}" if p.missing else present
+def _uri(p: q.Uri) -> Lookup:
+    if p.mode == "below":
+        v = p.value.rstrip("/")
+        return Lookup(
+            "idx_uri",
+            p.param,
+            "value = ? OR (value >= ? AND value < ?)",
+            (v, v + "/", v + "/" + _MAX_CHAR),
+        )
+    if p.mode == "above":
+        # the stored uri is the searched one or one of its path ancestors; a substr
+        # comparison, not LIKE: uris are case-sensitive and may hold % or _
+        return Lookup(
+            "idx_uri",
+            p.param,
+            "(? = value OR substr(?, 1, length(rtrim(value, '/')) + 1) = rtrim(value, '/') || '/')",
+            (p.value, p.value),
+        )
+    return Lookup("idx_uri", p.param, "value = ?", (p.value,), True)
 
 
 def _like_escape(text: str) -> str:

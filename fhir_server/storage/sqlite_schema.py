@@ -1,8 +1,18 @@
-"""SQLite tables and indexes (docs/storage.md explains which query each index serves)."""
+"""SQLite tables and indexes (docs/storage.md explains which query each index serves).
+
+Search reads the index tables two ways (see `sqlite_query`): by value, through a
+(type, param, value columns..., rid) index that also covers `rid` so look-ups and counts
+never touch the table, and, when equalities fix every value column, yields rids in
+order for keyset pages; and by resource, through a (rid, param, ...) index that answers
+"does this resource have this value" (EXISTS probes) and the write path's deletes.
+Version 2 added `rid` to the value indexes, the token/reference/range probe indexes and
+`resources_type_live`;
+the superseded version 1 indexes are dropped when a store is opened.
+"""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Index tables carry `type` so that (type, param, value) index prefixes are selective
 # even for parameter codes shared by many types (`patient`, `subject`, `date`).
@@ -20,6 +30,8 @@ CREATE TABLE IF NOT EXISTS resources (
     UNIQUE (type, id)
 );
 CREATE INDEX IF NOT EXISTS resources_type_updated ON resources (type, last_updated);
+-- a type's live resources in rid order: unfiltered pages, dense scans, whole-type counts
+CREATE INDEX IF NOT EXISTS resources_type_live ON resources (type, deleted);
 CREATE INDEX IF NOT EXISTS resources_updated ON resources (last_updated);
 
 CREATE TABLE IF NOT EXISTS history (
@@ -41,23 +53,29 @@ CREATE TABLE IF NOT EXISTS idx_token (
     rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
     system TEXT, code TEXT, text TEXT
 );
-CREATE INDEX IF NOT EXISTS idx_token_code ON idx_token (type, param, code, system);
-CREATE INDEX IF NOT EXISTS idx_token_rid ON idx_token (rid);
+DROP INDEX IF EXISTS idx_token_code;
+DROP INDEX IF EXISTS idx_token_rid;
+CREATE INDEX IF NOT EXISTS idx_token_value ON idx_token (type, param, code, system, rid);
+CREATE INDEX IF NOT EXISTS idx_token_probe ON idx_token (rid, param, code, system);
 
 CREATE TABLE IF NOT EXISTS idx_string (
     rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
     value TEXT NOT NULL, exact TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS idx_string_value ON idx_string (type, param, value);
+DROP INDEX IF EXISTS idx_string_value;
+CREATE INDEX IF NOT EXISTS idx_string_value_rid ON idx_string (type, param, value, rid);
 CREATE INDEX IF NOT EXISTS idx_string_rid ON idx_string (rid);
 
 CREATE TABLE IF NOT EXISTS idx_range (
     rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
     low REAL NOT NULL, high REAL NOT NULL   -- -inf / +inf when open-ended
 );
-CREATE INDEX IF NOT EXISTS idx_range_low ON idx_range (type, param, low, high);
-CREATE INDEX IF NOT EXISTS idx_range_high ON idx_range (type, param, high);
-CREATE INDEX IF NOT EXISTS idx_range_rid ON idx_range (rid);
+DROP INDEX IF EXISTS idx_range_low;
+DROP INDEX IF EXISTS idx_range_high;
+CREATE INDEX IF NOT EXISTS idx_range_low_rid ON idx_range (type, param, low, high, rid);
+CREATE INDEX IF NOT EXISTS idx_range_high_rid ON idx_range (type, param, high, low, rid);
+DROP INDEX IF EXISTS idx_range_rid;
+CREATE INDEX IF NOT EXISTS idx_range_probe ON idx_range (rid, param, low, high);
 
 CREATE TABLE IF NOT EXISTS idx_quantity (
     rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
@@ -70,22 +88,27 @@ CREATE TABLE IF NOT EXISTS idx_reference (
     rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
     target_type TEXT, target_id TEXT, url TEXT
 );
-CREATE INDEX IF NOT EXISTS idx_reference_target
-    ON idx_reference (type, param, target_id, target_type);
+DROP INDEX IF EXISTS idx_reference_target;
+CREATE INDEX IF NOT EXISTS idx_reference_value
+    ON idx_reference (type, param, target_id, target_type, rid);
 CREATE INDEX IF NOT EXISTS idx_reference_url ON idx_reference (type, param, url);
-CREATE INDEX IF NOT EXISTS idx_reference_rid ON idx_reference (rid);
+DROP INDEX IF EXISTS idx_reference_rid;
+CREATE INDEX IF NOT EXISTS idx_reference_probe
+    ON idx_reference (rid, param, target_id, target_type);
 
 CREATE TABLE IF NOT EXISTS idx_uri (
     rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, value TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS idx_uri_value ON idx_uri (type, param, value);
+DROP INDEX IF EXISTS idx_uri_value;
+CREATE INDEX IF NOT EXISTS idx_uri_value_rid ON idx_uri (type, param, value, rid);
 CREATE INDEX IF NOT EXISTS idx_uri_rid ON idx_uri (rid);
 
 CREATE TABLE IF NOT EXISTS idx_composite (
     rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL,
     key TEXT NOT NULL, low REAL, high REAL
 );
-CREATE INDEX IF NOT EXISTS idx_composite_key ON idx_composite (type, param, key);
+DROP INDEX IF EXISTS idx_composite_key;
+CREATE INDEX IF NOT EXISTS idx_composite_value ON idx_composite (type, param, key, rid);
 CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid);
 
 CREATE TABLE IF NOT EXISTS idx_sort (

@@ -1,0 +1,93 @@
+"""A write session that holds writes back, so that a whole Bundle persists in one store call.
+
+The interactions (create_in, update_in, ...) write one version at a time; wrapped in
+`DeferredWrites` their writes queue up and go to the store in one `write()` (one
+executemany per table on SQLite, one insert_many on MongoDB). Anything that could observe
+a queued write (a read of the same resource, a search, history) flushes the queue first,
+so the interactions see exactly what they would see unwrapped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from fhir_server.rest.bundle_entries import entry_error
+from fhir_server.rest.versioning import conflict_error
+from fhir_server.storage.base import HistoryPage, HistoryQuery, StoreSession, VersionConflict
+from fhir_server.storage.query import Predicate, SearchPage, SearchQuery
+from fhir_server.storage.records import StoredRecord, Write
+
+Key = tuple[str, str]
+
+
+class DeferredWrites:
+    def __init__(self, session: StoreSession) -> None:
+        self.session = session
+        self.entry: int | None = None  # the Bundle entry whose writes are being queued
+        self._queue: list[Write] = []
+        self._entries: dict[Key, int | None] = {}  # queued key -> entry that wrote it
+
+    def flush(self) -> None:
+        if not self._queue:
+            return
+        writes, entries = self._queue, self._entries
+        self._queue, self._entries = [], {}
+        try:
+            self.session.write(writes)
+        except VersionConflict as exc:
+            error = conflict_error(exc)
+            entry = entries.get((exc.type, exc.id))
+            raise (error if entry is None else entry_error(entry, error)) from exc
+
+    # -- writes ------------------------------------------------------------------------
+    def write(self, writes: Sequence[Write]) -> None:
+        for w in writes:
+            key = (w.record.type, w.record.id)
+            if key in self._entries:
+                self.flush()  # the store checks each version against the one before it
+            self._queue.append(w)
+            self._entries[key] = self.entry
+
+    def lock(self, key: str) -> None:
+        self.session.lock(key)
+
+    # -- reads: flushed first whenever they could see a queued write ---------------------
+    def read(self, type_: str, id_: str) -> StoredRecord | None:
+        if (type_, id_) in self._entries:
+            self.flush()
+        return self.session.read(type_, id_)
+
+    def vread(self, type_: str, id_: str, version: int) -> StoredRecord | None:
+        if (type_, id_) in self._entries:
+            self.flush()
+        return self.session.vread(type_, id_, version)
+
+    def read_many(self, keys: Iterable[Key]) -> dict[Key, StoredRecord]:
+        keys = list(keys)
+        if any(key in self._entries for key in keys):
+            self.flush()
+        return self.session.read_many(keys)
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        self.flush()
+        return self.session.search(query)
+
+    def count(self, types: Sequence[str], where: Predicate | None) -> int:
+        self.flush()
+        return self.session.count(types, where)
+
+    def match_keys(
+        self, types: Sequence[str], where: Predicate | None, limit: int | None = None
+    ) -> list[Key]:
+        self.flush()
+        return self.session.match_keys(types, where, limit)
+
+    def referenced_keys(
+        self, types: Sequence[str], where: Predicate | None, param: str
+    ) -> list[Key]:
+        self.flush()
+        return self.session.referenced_keys(types, where, param)
+
+    def history(self, query: HistoryQuery) -> HistoryPage:
+        self.flush()
+        return self.session.history(query)

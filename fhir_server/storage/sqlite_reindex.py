@@ -1,0 +1,43 @@
+"""SQLite: replace the index rows of current versions in place (`$reindex`).
+
+Kept apart from the write path in `sqlite.py`: it writes no version and no history, only
+swaps one record's rows in the index tables, and only while that version is current.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from fhir_server.storage.base import IndexUpdate
+from fhir_server.storage.sqlite_schema import INDEX_TABLES
+
+_CHUNK = 400  # keeps bound parameters well under SQLite's limit
+
+
+def replace_index(conn: sqlite3.Connection, entries: Sequence[IndexUpdate]) -> int:
+    # the adapter's row builder, imported late: sqlite.py imports this module
+    from fhir_server.storage.sqlite import _collect_index_rows
+
+    index_rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in INDEX_TABLES}
+    rids: list[int] = []
+    for e in entries:
+        row = conn.execute(
+            "SELECT rid FROM resources WHERE type = ? AND id = ? AND version = ? AND deleted = 0",
+            (e.type, e.id, e.version),
+        ).fetchone()
+        if row is None:
+            continue  # updated or deleted since it was read: its writer indexed it afresh
+        rids.append(row[0])
+        _collect_index_rows(index_rows, row[0], e.type, e.index)
+    for start in range(0, len(rids), _CHUNK):
+        chunk = rids[start : start + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        for table in INDEX_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE rid IN ({marks})", chunk)
+    for table, rows in index_rows.items():
+        if rows:
+            marks = ", ".join("?" for _ in rows[0])
+            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    return len(rids)
