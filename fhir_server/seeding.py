@@ -75,7 +75,7 @@ def _load_transaction(ctx: ServerContext, bundle: dict[str, Any], summary: SeedS
     keys = [(e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle.get("entry", [])]
     before = _versions(ctx, keys)
     if len(keys) < PARALLEL_FROM_ENTRIES:
-        ctx = replace(ctx, parallel_validator=None)
+        ctx = replace(ctx, bulk_workers=None)
     result = process_bundle(ctx, RequestInfo(base_url=SEED_BASE), bundle)
     assert result.body is not None
     response = orjson.loads(result.body)

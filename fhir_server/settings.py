@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fhir_server.abdm.abha import ABHA_NUMBER_SYSTEMS
 
 
 class Settings(BaseSettings):
@@ -35,6 +38,17 @@ class Settings(BaseSettings):
         "UTC", description="Zone for search dates written without one (e.g. Asia/Kolkata)"
     )
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
+    referential_integrity: Literal["enforce", "off"] = Field(
+        "enforce", description="Refuse (422) relative references to resources not on the server"
+    )
+    aadhaar_policy: Literal["reject", "hash"] = Field(
+        "reject", description="A clear Aadhaar number on write: refuse (422) or keyed-hash it"
+    )
+    aadhaar_hash_key: str = Field("", description="Secret key for the Aadhaar keyed hash")
+    abha_number_systems: list[str] = Field(
+        default_factory=lambda: list(ABHA_NUMBER_SYSTEMS),
+        description="Identifier systems treated as ABHA numbers (all count as one health ID)",
+    )
     search_parameter_recheck_seconds: float = Field(
         0.0,
         ge=0,

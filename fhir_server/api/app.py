@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from starlette.responses import RedirectResponse
 
 from fhir_server import __version__
+from fhir_server.abdm import abha
 from fhir_server.api.errors import install_error_handlers
 from fhir_server.api.routes import router
+from fhir_server.bulk_workers import BulkWorkers
 from fhir_server.operations.reindex_jobs import ReindexJobs
 from fhir_server.rest.context import ServerContext
 from fhir_server.search.index import IndexExtractor
@@ -21,15 +23,22 @@ from fhir_server.search.runtime_params import RuntimeSearchParameters
 from fhir_server.settings import Settings, load_settings
 from fhir_server.storage.base import Store
 from fhir_server.storage.factory import open_store
-from fhir_server.validation.parallel import ParallelValidator
 from fhir_server.validation.resource import ResourceValidator
 from fhir_server.web import router as web_router
 
 
 def build_context(settings: Settings, store: Store | None = None) -> ServerContext:
+    abha.configure(settings.abha_number_systems)
     registry = SearchParameterRegistry.load_default()
     own_bases = (settings.base_url,) if settings.base_url else ()
     validator = ResourceValidator(schema_on_write=settings.validate_schema_on_write)
+    workers = BulkWorkers(
+        validator,
+        registry,
+        settings.validation_workers,
+        timezone=settings.default_timezone,
+        base_urls=own_bases,
+    )
     ctx = ServerContext(
         settings=settings,
         store=store or open_store(settings),
@@ -38,7 +47,7 @@ def build_context(settings: Settings, store: Store | None = None) -> ServerConte
         parser=SearchQueryParser.from_settings(registry, settings),
         validator=validator,
         started=time.time(),
-        parallel_validator=ParallelValidator(validator, settings.validation_workers),
+        bulk_workers=workers,
     )
     ctx.search_parameters = RuntimeSearchParameters(
         registry, ctx.store, settings.search_parameter_recheck_seconds

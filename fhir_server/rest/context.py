@@ -9,12 +9,12 @@ from fhir_server.settings import Settings
 from fhir_server.storage.base import Store
 
 if TYPE_CHECKING:
+    from fhir_server.bulk_workers import BulkWorkers
     from fhir_server.operations.reindex_jobs import ReindexJobs
     from fhir_server.search.index import IndexExtractor
     from fhir_server.search.query import SearchQueryParser
     from fhir_server.search.registry import SearchParameterRegistry
     from fhir_server.search.runtime_params import RuntimeSearchParameters
-    from fhir_server.validation.parallel import ParallelValidator
     from fhir_server.validation.resource import ResourceValidator
 
 
@@ -31,14 +31,14 @@ class ServerContext:
     # SearchParameter resources stored at run time, and background $reindex jobs
     search_parameters: RuntimeSearchParameters | None = None
     reindex_jobs: ReindexJobs | None = None
-    # validates big bundles on several cores; None validates in the server process
-    parallel_validator: ParallelValidator | None = None
+    # validates and indexes big bundles on several cores; None: all in the server process
+    bulk_workers: BulkWorkers | None = None
 
     def close(self) -> None:
         if self.reindex_jobs is not None:
             self.reindex_jobs.stop()  # job threads write to the store: stop them first
-        if self.parallel_validator is not None:
-            self.parallel_validator.close()
+        if self.bulk_workers is not None:
+            self.bulk_workers.close()
         self.store.close()
 
 

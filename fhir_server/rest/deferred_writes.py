@@ -2,14 +2,15 @@
 
 The interactions (create_in, update_in, ...) write one version at a time; wrapped in
 `DeferredWrites` their writes queue up and go to the store in one `write()` (one
-executemany per table on SQLite, one insert_many on MongoDB). Anything that could observe
-a queued write (a read of the same resource, a search, history) flushes the queue first,
-so the interactions see exactly what they would see unwrapped.
+executemany per table on SQLite, one insert_many on MongoDB). A read of a queued resource
+is answered from the queue (the record the write will store); anything else that could
+observe a queued write (a search, history) flushes the queue first. Either way the
+interactions see exactly what they would see unwrapped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from fhir_server.rest.bundle_entries import entry_error
 from fhir_server.rest.versioning import conflict_error
@@ -21,17 +22,24 @@ Key = tuple[str, str]
 
 
 class DeferredWrites:
-    def __init__(self, session: StoreSession) -> None:
+    def __init__(
+        self, session: StoreSession, before_flush: Callable[[], None] | None = None
+    ) -> None:
         self.session = session
+        self._before_flush = before_flush  # e.g. wait for index values computed elsewhere
         self.entry: int | None = None  # the Bundle entry whose writes are being queued
+        self.planned: frozenset[Key] = frozenset()  # resources this Bundle will write
         self._queue: list[Write] = []
         self._entries: dict[Key, int | None] = {}  # queued key -> entry that wrote it
+        self._queued: dict[Key, StoredRecord] = {}  # queued key -> the version it writes
 
     def flush(self) -> None:
         if not self._queue:
             return
+        if self._before_flush is not None:
+            self._before_flush()
         writes, entries = self._queue, self._entries
-        self._queue, self._entries = [], {}
+        self._queue, self._entries, self._queued = [], {}, {}
         try:
             self.session.write(writes)
         except VersionConflict as exc:
@@ -47,26 +55,29 @@ class DeferredWrites:
                 self.flush()  # the store checks each version against the one before it
             self._queue.append(w)
             self._entries[key] = self.entry
+            self._queued[key] = w.record
 
     def lock(self, key: str) -> None:
         self.session.lock(key)
 
-    # -- reads: flushed first whenever they could see a queued write ---------------------
+    # -- reads: from the queue, or flushed first whenever they could see a queued write --
     def read(self, type_: str, id_: str) -> StoredRecord | None:
-        if (type_, id_) in self._entries:
-            self.flush()
-        return self.session.read(type_, id_)
+        queued = self._queued.get((type_, id_))
+        return queued if queued is not None else self.session.read(type_, id_)
 
     def vread(self, type_: str, id_: str, version: int) -> StoredRecord | None:
         if (type_, id_) in self._entries:
-            self.flush()
+            self.flush()  # earlier versions may be queued too
         return self.session.vread(type_, id_, version)
 
     def read_many(self, keys: Iterable[Key]) -> dict[Key, StoredRecord]:
         keys = list(keys)
-        if any(key in self._entries for key in keys):
-            self.flush()
-        return self.session.read_many(keys)
+        found = self.session.read_many([k for k in keys if k not in self._queued])
+        for key in keys:
+            queued = self._queued.get(key)
+            if queued is not None and not queued.deleted:  # read_many skips tombstones
+                found[key] = queued
+        return found
 
     def search(self, query: SearchQuery) -> SearchPage:
         self.flush()

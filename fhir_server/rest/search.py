@@ -63,12 +63,13 @@ def search(
                 sort=result.sort,
                 count=result.count,
                 cursor=cursor,
-                total=result.total if result.total != "none" else "none",
+                total=result.total,
             )
         )
         included = _includes(ctx, session, page.records, result, issues)
     total = page.total
-    if total is None and cursor is None and page.next_cursor is None and result.total != "none":
+    total_refused = any(k == "_total" and v == "none" for k, v in criteria)
+    if total is None and cursor is None and page.next_cursor is None and not total_refused:
         total = len(page.records)  # the whole result is on this page: the total is free
     entries = _entries(request.base_url, page.records, "match", result)
     entries += _entries(request.base_url, included, "include", result)

@@ -7,21 +7,24 @@ rewritten wherever it appears, then entries run in the order the spec prescribes
 response is one OperationOutcome naming the entry. A batch runs each entry on its own.
 
 Bulk speed: the resources validate in worker processes while the session resolves and
-writes (`validation.parallel`; the outcome is checked before the commit), the entries'
-writes reach the store in one call (`DeferredWrites`), and each distinct ifNoneExist or
-conditional reference criteria is matched once per Bundle.
+resolves and writes, and index extraction runs there too (`bulk_workers`; validation's
+outcome is checked before the commit), the entries' writes reach the store in one call
+(`DeferredWrites`), and each distinct ifNoneExist or conditional reference criteria is
+matched once per Bundle.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 
+from fhir_server.bulk_workers import BulkWorkers, ValidationJob
 from fhir_server.errors import FhirError, Issue, operation_outcome
 from fhir_server.instants import fhir_instant
 from fhir_server.rest import delete as delete_
@@ -39,7 +42,6 @@ from fhir_server.rest.deferred_writes import DeferredWrites
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.versioning import check_id, new_id
 from fhir_server.storage.base import StoreSession
-from fhir_server.validation.parallel import ParallelValidator, ValidationJob
 from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
 
 _REASONS = {
@@ -110,13 +112,26 @@ class TransactionProcessor:
 
     def _write(self, plans: list[EntryPlan], job: ValidationJob) -> dict[int, InteractionResult]:
         results: dict[int, InteractionResult] = {}
+        indexes = self.ctx.bulk_workers and self.ctx.bulk_workers.indexes_for(
+            len(plans), self.ctx.indexer
+        )
+        if indexes:
+            # write_version indexes through ctx.indexer: here the workers do it
+            self.ctx = dataclasses.replace(self.ctx, indexer=indexes)  # type: ignore[arg-type]
         with self.ctx.store.session(write=True) as store_session:
-            session = DeferredWrites(store_session)
+            session = DeferredWrites(store_session, before_flush=indexes.fill if indexes else None)
             for plan in plans:
                 self._guard(plan, lambda p=plan: self.assign_id(session, p))
             for plan in plans:
                 if plan.resource is not None:
                     self._guard(plan, lambda p=plan: self.rewrite_references(session, p.resource))
+            # entries may reference each other in any order: what this Bundle writes counts
+            # as existing for the referential-integrity rule
+            session.planned = frozenset(
+                (plan.type, plan.id or plan.assigned_id)
+                for plan in plans
+                if plan.method in ("POST", "PUT") and plan.type and (plan.id or plan.assigned_id)
+            )
             for plan in sorted(plans, key=lambda p: (PROCESSING_ORDER[p.method], p.index)):
                 if plan.method in ("GET", "HEAD"):
                     session.flush()  # reads open their own view of the store
@@ -166,7 +181,7 @@ class TransactionProcessor:
     def _existing(
         self, session: StoreSession, type_: str, criteria: str
     ) -> InteractionResult | None:
-        # entries sharing criteria (the same practitioner in many bundles' entries) match once
+        # entries of one Bundle that share criteria are matched once
         key = f"{type_}?{criteria}"
         if key not in self._matched:
             self._matched[key] = existing_match(self.ctx, session, type_, criteria)
@@ -379,8 +394,8 @@ def _start_validation(ctx: ServerContext, plans: list[EntryPlan]) -> ValidationJ
         for plan in plans
         if plan.resource is not None and plan.method in ("POST", "PUT")
     ]
-    validator = ctx.parallel_validator or ParallelValidator(ctx.validator, workers=0)
-    return validator.start(items)
+    workers = ctx.bulk_workers or BulkWorkers(ctx.validator, ctx.registry, workers=0)
+    return workers.start(items)
 
 
 def _etag(value: str | None) -> int | None:

@@ -13,12 +13,14 @@ from typing import Any
 
 import orjson
 
+from fhir_server.abdm.identifier_rules import check_identifiers
 from fhir_server.errors import FhirError
 from fhir_server.instants import fhir_instant, now_utc
 from fhir_server.rest.context import ServerContext
 from fhir_server.search.runtime_params import on_version_written
 from fhir_server.storage.base import StoreSession, VersionConflict
 from fhir_server.storage.records import StoredRecord, Write
+from fhir_server.workflows.rules import apply_write_rules
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _SERVER_META = ("versionId", "lastUpdated")
@@ -79,7 +81,9 @@ def write_version(
     current: StoredRecord | None,
     method: str,
 ) -> StoredRecord:
-    """Validate-free core of every write: stamp, index and persist the next version."""
+    """Validate-free core of every write: rules, stamp, index, persist the next version."""
+    check_identifiers(resource, ctx.settings.aadhaar_policy, ctx.settings.aadhaar_hash_key.encode())
+    apply_write_rules(ctx, session, {**resource, "id": id_}, current)
     version = current.version + 1 if current else 1
     when = next_instant(current)
     served = stamped(resource, id_, version, when)

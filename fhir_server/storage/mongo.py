@@ -80,7 +80,9 @@ Sessions and transactions
 On a replica set or sharded cluster (`transactional`), `session(write=True)` is a
 client session with `start_transaction()` (snapshot read concern, majority writes),
 committed when the block ends and aborted when it raises. Writes check the version in
-the update filter: `{_id, version: N}` (expected 0 = the document must not exist).
+the update filter: `{_id, version: N}` (expected 0 = the document must not exist). The
+new resources of one `write()` call (a Bundle's creates) go in one `insert_many` after
+one `$in` look-up; a duplicate key from it is a `VersionConflict` too.
 MongoDB does not wait for a document another transaction has written: it aborts the
 later one with a TransientTransactionError, which surfaces as `VersionConflict` from
 `write()` and as `TransactionConflict` (an HTTP 409 FhirError, `retryable=True`) from
@@ -101,7 +103,7 @@ from urllib.parse import urlsplit
 
 import pymongo
 from bson import ObjectId
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -401,9 +403,10 @@ class MongoSession:
             raise RuntimeError("write() needs a write session")
         history: list[dict[str, Any]] = []
         pending: dict[tuple[str, str, int], dict[str, Any]] = {}  # versions in `history`
+        inserted = self._insert_new(writes)
         for w in writes:
             rec = w.record
-            previous = self._replace_current(w)
+            previous = None if id(w) in inserted else self._replace_current(w)
             entry = layout.history_document(rec)
             if previous is not None:
                 closed = pending.get((rec.type, rec.id, previous))
@@ -434,6 +437,46 @@ class MongoSession:
             )
             matched += result.matched_count
         return matched
+
+    def _insert_new(self, writes: Sequence[Write]) -> set[int]:
+        """Insert, in one round trip, the resources that must not exist yet (a Bundle's
+        creates); return the `id()`s of the writes done. A key written twice in one call
+        is left to `_replace_current`, which sees its own first write."""
+        seen: dict[str, int] = {}
+        for w in writes:
+            key = layout.resource_key(w.record.type, w.record.id)
+            seen[key] = seen.get(key, 0) + 1
+        new = [
+            w
+            for w in writes
+            if w.expected_version == 0
+            and seen[layout.resource_key(w.record.type, w.record.id)] == 1
+        ]
+        if len(new) < 2:
+            return set()
+        keys = [layout.resource_key(w.record.type, w.record.id) for w in new]
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), _CHUNK):
+            where = {"_id": {"$in": keys[start : start + _CHUNK]}}
+            for doc in self.db.resources.find(where, {"version": 1}, **self._s):
+                found[doc["_id"]] = doc["version"]
+        for w, key in zip(new, keys, strict=True):
+            if key in found:
+                raise VersionConflict(w.record.type, w.record.id, 0, found[key])
+        docs = [
+            {"_id": key, "rid": ObjectId(), **layout.resource_fields(w.record, w.index)}
+            for w, key in zip(new, keys, strict=True)
+        ]
+        try:
+            self.db.resources.insert_many(docs, ordered=True, **self._s)
+        except PyMongoError as exc:
+            # created concurrently since the look-up: a duplicate key, or a write conflict
+            # with another transaction
+            failed = _first_failed(exc, new)
+            if failed is not None:
+                raise VersionConflict(failed.record.type, failed.record.id, 0, None) from exc
+            raise
+        return {id(w) for w in new}
 
     def _replace_current(self, w: Write) -> int | None:
         """Make `w` the current version; return the version it replaced (None if new)."""
@@ -482,6 +525,17 @@ class MongoSession:
             # two upserts of one new _id raced outside a transaction; the document
             # exists now, so the second attempt updates (or reports) it
             return attempt()
+
+
+def _first_failed(exc: PyMongoError, writes: Sequence[Write]) -> Write | None:
+    """The write an insert_many failed on, when the failure means "already exists"."""
+    if exc.has_error_label(_TRANSIENT):
+        return writes[0]
+    if isinstance(exc, BulkWriteError):
+        for error in exc.details.get("writeErrors", []):
+            if error.get("code") == 11000:
+                return writes[error["index"]]
+    return None
 
 
 def _redacted(url: str) -> str:

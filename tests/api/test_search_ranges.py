@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from tests.api.search_support import LOINC, UCUM, create, found
+from tests.api.search_support import LOINC, UCUM, create, found, put
 
 
 def _births(client: TestClient) -> dict[str, str]:
@@ -85,6 +85,7 @@ def test_date_without_zone_uses_the_configured_default_timezone(
 
 
 def _risk(client: TestClient, probability: float) -> str:
+    put(client, {"resourceType": "Patient", "id": "p1"})  # references must resolve
     return create(
         client,
         {

@@ -36,6 +36,7 @@ def test_reference_forms_match_each_other(client_with: Callable[..., TestClient]
 
 
 def test_reference_to_another_server_stays_a_url(client: TestClient) -> None:
+    put(client, {"resourceType": "Patient", "id": "p1"})
     url = "https://other.example.in/fhir/Patient/p1"
     foreign = create(client, _obs(url))
     local = create(client, _obs("Patient/p1"))
@@ -44,6 +45,7 @@ def test_reference_to_another_server_stays_a_url(client: TestClient) -> None:
 
 
 def test_reference_identifier_modifier(client: TestClient) -> None:
+    put(client, {"resourceType": "Patient", "id": "p1"})
     by_abha = create(client, _obs({"identifier": {"system": ABHA, "value": "22-7225-4829-5255"}}))
     create(client, _obs("Patient/p1"))
     url = f"/fhir/Observation?subject:identifier={ABHA}|22-7225-4829-5255"
@@ -51,6 +53,7 @@ def test_reference_identifier_modifier(client: TestClient) -> None:
 
 
 def test_reference_missing(client: TestClient) -> None:
+    put(client, {"resourceType": "Patient", "id": "p1"})
     with_subject = create(client, _obs("Patient/p1"))
     without = create(
         client, {"resourceType": "Observation", "status": "final", "code": {"text": "x"}}
@@ -143,7 +146,7 @@ def test_meta_tag_profile_security_source(client: TestClient) -> None:
 def test_meta_parameters_work_in_system_search(client: TestClient) -> None:
     tag = {"tag": [{"system": "urn:facility", "code": "aiims"}]}
     patient = create(client, {"resourceType": "Patient", "meta": tag})
-    obs = create(client, {**_obs("Patient/x"), "meta": tag})
+    obs = create(client, {**_obs(f"Patient/{patient}"), "meta": tag})
     create(client, {"resourceType": "Patient"})
     body = bundle(client, "/fhir?_tag=urn:facility|aiims")
     assert {e["resource"]["id"] for e in body["entry"]} == {patient, obs}

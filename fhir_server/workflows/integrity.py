@@ -1,0 +1,87 @@
+"""Referential integrity: a relative reference must name a resource on this server.
+
+Absolute references (another server), contained (`#id`), logical (identifier-only) and
+canonical references are not checked. The policy `FHIR_REFERENTIAL_INTEGRITY=off`
+accepts dangling references (e.g. while migrating data in any order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from fhir_server.errors import FhirError, Issue
+from fhir_server.storage.base import StoreSession
+from fhir_server.storage.records import StoredRecord
+from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
+from fhir_server.workflows.rules import write_rule
+
+if TYPE_CHECKING:
+    from fhir_server.rest.context import ServerContext
+
+_MAX_REPORTED = 10
+
+
+def local_references(value: Any, path: str) -> Iterator[tuple[str, tuple[str, str]]]:
+    """(element path, (type, id)) of every relative `Type/id` reference in a resource."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "contained":
+                continue  # contained resources' references are checked with their own ids
+            if key == "reference" and isinstance(item, str):
+                target = _relative_target(item)
+                if target is not None:
+                    yield f"{path}.reference", target
+            else:
+                yield from local_references(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from local_references(item, f"{path}[{index}]")
+
+
+def _relative_target(reference: str) -> tuple[str, str] | None:
+    if "?" in reference or ":" in reference or reference.startswith("#"):
+        return None
+    parts = reference.split("/")
+    if len(parts) == 4 and parts[2] == "_history":
+        parts = parts[:2]
+    if len(parts) != 2 or parts[0] not in R4_RESOURCE_TYPES or not parts[1]:
+        return None
+    return parts[0], parts[1]
+
+
+@write_rule()
+def references_must_exist(
+    ctx: ServerContext,
+    session: StoreSession,
+    resource: dict[str, Any],
+    current: StoredRecord | None,
+) -> None:
+    if ctx.settings.referential_integrity != "enforce":
+        return
+    own = (resource["resourceType"], resource.get("id"))
+    found = list(local_references(resource, resource["resourceType"]))
+    # a transaction's session knows what the Bundle itself is writing (forward references)
+    planned = getattr(session, "planned", frozenset())
+    wanted = {target for _, target in found if target != own} - planned
+    if not wanted:
+        return
+    existing = session.read_many(wanted)
+    missing = [(path, target) for path, target in found if target in wanted - existing.keys()]
+    if not missing:
+        return
+    issues = [
+        Issue(
+            "error",
+            "not-found",
+            f"{target[0]}/{target[1]} does not exist on this server",
+            [path],
+        )
+        for path, target in missing[:_MAX_REPORTED]
+    ]
+    raise FhirError(
+        422,
+        "processing",
+        "",
+        issues=issues,
+    )

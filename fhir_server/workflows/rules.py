@@ -1,0 +1,44 @@
+"""Registration and dispatch of write rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fhir_server.storage.base import StoreSession
+from fhir_server.storage.records import StoredRecord
+
+if TYPE_CHECKING:
+    from fhir_server.rest.context import ServerContext
+
+WriteRule = Callable[["ServerContext", StoreSession, dict[str, Any], StoredRecord | None], None]
+
+_BY_TYPE: dict[str, list[WriteRule]] = {}
+_FOR_ALL: list[WriteRule] = []
+
+
+def write_rule(*types: str) -> Callable[[WriteRule], WriteRule]:
+    """Register a rule for the given resource types (none: every type)."""
+
+    def register(rule: WriteRule) -> WriteRule:
+        if types:
+            for type_ in types:
+                _BY_TYPE.setdefault(type_, []).append(rule)
+        else:
+            _FOR_ALL.append(rule)
+        return rule
+
+    return register
+
+
+def apply_write_rules(
+    ctx: ServerContext,
+    session: StoreSession,
+    resource: dict[str, Any],
+    current: StoredRecord | None,
+) -> None:
+    """Run every rule for this resource; a rule raises FhirError (409/422) to refuse."""
+    for rule in _FOR_ALL:
+        rule(ctx, session, resource, current)
+    for rule in _BY_TYPE.get(resource["resourceType"], ()):
+        rule(ctx, session, resource, current)
