@@ -1,4 +1,4 @@
-"""Ambulance booking: ServiceRequest + Task moving requested -> accepted -> in-progress -> completed."""
+"""Ambulance booking: a ServiceRequest and a Task moving requested -> accepted -> completed."""
 
 from __future__ import annotations
 
