@@ -84,10 +84,22 @@ def build(ctx: ServerContext, base_url: str) -> dict[str, Any]:
             " the other types, chains, _has, _list (stored Lists), _include/_revinclude"
             " (:iterate, *), _sort, _count, _summary, _elements, _total, keyset paging."
             " SearchParameter resources with status active are searchable at once for new"
-            " resources and for existing ones after $reindex."
+            " resources and for existing ones after $reindex. Quantities are compared in"
+            " the unit they were stored in (no UCUM conversion)."
+            " Writes: batch and atomic transaction Bundles with urn:uuid/urn:oid and"
+            " conditional references; identical updates make no new version; ABHA numbers and"
+            " addresses are checked and clear Aadhaar numbers refused (422); relative"
+            " references must resolve (422) unless FHIR_REFERENTIAL_INTEGRITY=off; Slot"
+            " booking, Task status, dispensing limits and Invoice totals are enforced."
+            " Security: no authentication yet; serve on a trusted network only."
         ),
         "resource": resources,
-        "interaction": [{"code": "history-system"}, {"code": "search-system"}],
+        "interaction": [
+            {"code": "transaction"},
+            {"code": "batch"},
+            {"code": "history-system"},
+            {"code": "search-system"},
+        ],
     }
     if system_ops:
         rest["operation"] = system_ops
