@@ -1,0 +1,150 @@
+"""Patient/$everything latency on a store of >= 1M resources (SQLite, real HTTP).
+
+Uses the store built by benchmarks/generate.py (benchmarks/out/synthea-x11.db, 1,013,254
+resources: 11 copies of the 122 Synthea bundles). Picks the patient whose compartment is
+closest to 700 resources (the median Synthea bundle) and the one with the largest
+compartment, starts `fhir-server serve` on the file, and times fetching each whole record
+(`_count=1000`, following `next` links) and the first page alone.
+
+    .venv/bin/python benchmarks/generate.py        # once (cached)
+    .venv/bin/python benchmarks/everything.py --runs 30 --record
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DEFAULT_DB = HERE / "out" / "synthea-x11.db"
+sys.path.insert(0, str(HERE))
+
+from crud import free_port  # noqa: E402  (benchmarks are scripts, not a package)
+
+
+def pick_patients(db: Path) -> list[tuple[str, int]]:
+    """(patient id, compartment size) near 700 and the largest."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        counts = dict(
+            conn.execute("SELECT patient_id, count(*) FROM compartment GROUP BY patient_id")
+        )
+    finally:
+        conn.close()
+    if not counts:
+        raise SystemExit(f"{db} has no compartments: build it with benchmarks/generate.py")
+    median_like = min(counts, key=lambda pid: abs(counts[pid] - 700))
+    largest = max(counts, key=lambda pid: counts[pid])
+    return [(median_like, counts[median_like]), (largest, counts[largest])]
+
+
+def start_server(db: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "FHIR_STORE": f"sqlite:///{db}"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fhir_server",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=REPO,
+    )
+    deadline = time.time() + 300  # a first open may bring the index layout up to date
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def fetch_all(client: httpx.Client, base: str, patient: str) -> tuple[int, int]:
+    url: str | None = f"{base}/Patient/{patient}/$everything?_count=1000"
+    resources = pages = 0
+    while url:
+        bundle = client.get(url).json()
+        pages += 1
+        resources += len(bundle.get("entry", []))
+        url = next(
+            (link["url"] for link in bundle.get("link", []) if link["relation"] == "next"), None
+        )
+    return resources, pages
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--record", action="store_true")
+    args = parser.parse_args()
+    if not args.db.exists():
+        raise SystemExit(f"{args.db} is missing: run benchmarks/generate.py first")
+
+    patients = pick_patients(args.db)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/fhir"
+    proc = start_server(args.db, port)
+    lines = []
+    try:
+        with httpx.Client(timeout=120) as client:
+            for patient, size in patients:
+                fetch_all(client, base, patient)  # warm-up
+                whole: list[float] = []
+                first: list[float] = []
+                got = (0, 0)
+                for _ in range(args.runs):
+                    t0 = time.perf_counter()
+                    got = fetch_all(client, base, patient)
+                    whole.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    client.get(f"{base}/Patient/{patient}/$everything?_count=100")
+                    first.append(time.perf_counter() - t0)
+                lines.append(
+                    f"- patient with {size:,} compartment resources ({got[0]:,} entries incl."
+                    f" referenced, {got[1]} page(s) of 1000): whole record p50"
+                    f" {pct(whole, 0.5):.1f} ms, p95 {pct(whole, 0.95):.1f} ms; first page of 100"
+                    f" p50 {pct(first, 0.5):.1f} ms, p95 {pct(first, 0.95):.1f} ms"
+                )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    load = os.getloadavg()
+    header = (
+        f"### everything.py — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+        f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()},"
+        f" {platform.machine()}; SQLite store {args.db.name} (>= 1M resources); 1 server worker;"
+        f" one sequential client over loopback; {args.runs} timed runs after a warm-up."
+        f" Load average when done: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}."
+    )
+    print(header)
+    print("\n".join(lines))
+    if args.record:
+        with (HERE / "RESULTS.md").open("a") as out:
+            out.write("\n" + header + "\n" + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
