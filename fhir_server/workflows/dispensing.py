@@ -24,10 +24,27 @@ if TYPE_CHECKING:
 NOT_COUNTED = frozenset({"cancelled", "entered-in-error", "declined", "stopped"})
 
 
-def _quantity(value: Any) -> tuple[Decimal, str | None] | None:
+def _quantity(value: Any) -> Decimal | None:
     if not isinstance(value, dict) or not isinstance(value.get("value"), int | float):
         return None
-    return Decimal(str(value["value"])), value.get("code") or value.get("unit")
+    return Decimal(str(value["value"]))
+
+
+def _unit_mismatch(prescribed: dict[str, Any], dispensed: dict[str, Any]) -> str | None:
+    """How the units differ, or None when they agree or one side does not say.
+
+    Coded units (system + code, e.g. UCUM) are compared when both sides carry one;
+    otherwise the unit texts. A prescription coded `{tbl}` / "tablet" and a dispense
+    written only as "tablet" agree: comparing a code with a text would refuse it.
+    """
+    if prescribed.get("code") and dispensed.get("code"):
+        mine = (prescribed.get("system"), prescribed["code"])
+        theirs = (dispensed.get("system"), dispensed["code"])
+        return None if mine == theirs else f"{theirs[1]!r} differs from the prescribed {mine[1]!r}"
+    unit, other = prescribed.get("unit"), dispensed.get("unit")
+    if unit and other and unit.strip().lower() != other.strip().lower():
+        return f"{other!r} differs from the prescribed unit {unit!r}"
+    return None
 
 
 @write_rule("MedicationDispense")
@@ -53,21 +70,22 @@ def dispense_within_prescription(
         allowed = _quantity(dispense_request.get("quantity"))
         if allowed is None:
             continue
-        if allowed[1] and this[1] and allowed[1] != this[1]:
+        mismatch = _unit_mismatch(dispense_request["quantity"], resource["quantity"])
+        if mismatch is not None:
             raise FhirError(
                 422,
                 "business-rule",
-                f"Dispensed unit {this[1]!r} differs from the prescribed unit {allowed[1]!r}",
+                f"Dispensed unit {mismatch} (MedicationRequest/{request_id})",
                 ["MedicationDispense.quantity"],
             )
         repeats = dispense_request.get("numberOfRepeatsAllowed") or 0
-        allowance = allowed[0] * (1 + int(repeats))
+        allowance = allowed * (1 + int(repeats))
         already = _already_dispensed(session, request_id, resource.get("id"))
-        if already + this[0] > allowance:
+        if already + this > allowance:
             raise FhirError(
                 422,
                 "business-rule",
-                f"Dispensing {this[0]} would exceed MedicationRequest/{request_id}: prescribed"
+                f"Dispensing {this} would exceed MedicationRequest/{request_id}: prescribed"
                 f" {allowance}, already dispensed {already}",
                 ["MedicationDispense.quantity"],
             )
@@ -84,5 +102,5 @@ def _already_dispensed(session: StoreSession, request_id: str, own_id: str | Non
         dispense = orjson.loads(record.body)
         quantity = _quantity(dispense.get("quantity"))
         if quantity is not None and dispense.get("status") not in NOT_COUNTED:
-            total += quantity[0]
+            total += quantity
     return total

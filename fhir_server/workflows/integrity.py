@@ -1,8 +1,10 @@
 """Referential integrity: a relative reference must name a resource on this server.
 
 Absolute references (another server), contained (`#id`), logical (identifier-only) and
-canonical references are not checked. The policy `FHIR_REFERENTIAL_INTEGRITY=off`
-accepts dangling references (e.g. while migrating data in any order).
+canonical references are not checked, nor the entries of a stored Bundle (a document or
+collection is a snapshot whose references resolve against its own fullUrls). The policy
+`FHIR_REFERENTIAL_INTEGRITY=off` accepts dangling references (e.g. while migrating data
+in any order).
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ def references_must_exist(
     if ctx.settings.referential_integrity != "enforce":
         return
     own = (resource["resourceType"], resource.get("id"))
+    if own[0] == "Bundle":
+        # only Bundle.link and the like remain; the entries are the Bundle's own business
+        resource = {k: v for k, v in resource.items() if k != "entry"}
     found = list(local_references(resource, resource["resourceType"]))
     # a transaction's session knows what the Bundle itself is writing (forward references)
     planned = getattr(session, "planned", frozenset())

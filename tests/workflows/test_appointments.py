@@ -56,3 +56,18 @@ def test_proposed_appointment_does_not_take_the_slot(client: TestClient) -> None
         client.post("/fhir/Appointment", json=appointment("slot-0", "proposed")).status_code == 201
     )
     assert _slot_status(client, "slot-0") == "free"
+
+
+def test_one_transaction_cannot_book_a_slot_twice(client: TestClient) -> None:
+    clinic(client)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"resource": appointment("slot-0"), "request": {"method": "POST", "url": "Appointment"}}
+            for _ in range(2)
+        ],
+    }
+    response = client.post("/fhir", json=bundle)
+    assert response.status_code == 409
+    assert response.json()["issue"][0]["diagnostics"].startswith("Bundle.entry[1]: Slot/slot-0")

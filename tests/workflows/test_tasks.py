@@ -81,3 +81,34 @@ def test_completed_task_cannot_restart(client: TestClient) -> None:
     for status in ("accepted", "in-progress", "completed"):
         task = _move(client, task, status).json()
     assert _move(client, task, "in-progress").status_code == 422
+
+
+def test_cancelled_ambulance_cannot_be_completed(client: TestClient) -> None:
+    task = _ambulance(client)
+    cancelled = _move(client, task, "cancelled")
+    assert cancelled.status_code == 200, cancelled.text
+    response = _move(client, cancelled.json(), "completed")
+    assert response.status_code == 422
+    issue = response.json()["issue"][0]
+    assert issue["expression"] == ["Task.status"]
+    assert "'cancelled' to 'completed'" in issue["diagnostics"]
+    assert client.get("/fhir/Task/amb-task-1").json()["status"] == "cancelled"
+
+
+def test_dispatcher_finds_open_requests_with_their_pickup(client: TestClient) -> None:
+    task = _ambulance(client)
+    # a second, earlier booking that has already been served
+    put(client, {**task, "id": "amb-task-0", "status": "completed"})
+
+    waiting = client.get("/fhir/Task?status=requested&_include=Task:focus").json()
+    matched = [e["resource"]["id"] for e in waiting["entry"] if e["search"]["mode"] == "match"]
+    included = [e["resource"] for e in waiting["entry"] if e["search"]["mode"] == "include"]
+    assert matched == ["amb-task-1"]
+    assert [r["id"] for r in included] == ["amb-1"]
+    assert included[0]["priority"] == "urgent"
+    assert included[0]["locationReference"] == [{"reference": "Location/pickup"}]
+
+    on_request = client.get("/fhir/Task?focus=ServiceRequest/amb-1&_sort=_id").json()
+    assert [e["resource"]["id"] for e in on_request["entry"]] == ["amb-task-0", "amb-task-1"]
+    both = client.get("/fhir/Task?focus=ServiceRequest/amb-1&status=requested,accepted").json()
+    assert both["total"] == 1
