@@ -32,13 +32,7 @@ def build_context(settings: Settings, store: Store | None = None) -> ServerConte
     registry = SearchParameterRegistry.load_default()
     own_bases = (settings.base_url,) if settings.base_url else ()
     validator = ResourceValidator(schema_on_write=settings.validate_schema_on_write)
-    workers = BulkWorkers(
-        validator,
-        registry,
-        settings.validation_workers,
-        timezone=settings.default_timezone,
-        base_urls=own_bases,
-    )
+    workers = BulkWorkers(validator, settings.validation_workers)
     ctx = ServerContext(
         settings=settings,
         store=store or open_store(settings),

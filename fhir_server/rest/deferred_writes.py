@@ -10,7 +10,7 @@ interactions see exactly what they would see unwrapped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from fhir_server.rest.bundle_entries import entry_error
 from fhir_server.rest.versioning import conflict_error
@@ -22,11 +22,8 @@ Key = tuple[str, str]
 
 
 class DeferredWrites:
-    def __init__(
-        self, session: StoreSession, before_flush: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, session: StoreSession) -> None:
         self.session = session
-        self._before_flush = before_flush  # e.g. wait for index values computed elsewhere
         self.entry: int | None = None  # the Bundle entry whose writes are being queued
         self.planned: frozenset[Key] = frozenset()  # resources this Bundle will write
         self._queue: list[Write] = []
@@ -36,8 +33,6 @@ class DeferredWrites:
     def flush(self) -> None:
         if not self._queue:
             return
-        if self._before_flush is not None:
-            self._before_flush()
         writes, entries = self._queue, self._entries
         self._queue, self._entries, self._queued = [], {}, {}
         try:

@@ -7,17 +7,15 @@ rewritten wherever it appears, then entries run in the order the spec prescribes
 response is one OperationOutcome naming the entry. A batch runs each entry on its own.
 
 Bulk speed: the resources validate in worker processes while the session resolves and
-resolves and writes, and index extraction runs there too (`bulk_workers`; validation's
-outcome is checked before the commit), the entries' writes reach the store in one call
-(`DeferredWrites`), and each distinct ifNoneExist or conditional reference criteria is
-matched once per Bundle.
+resolves, indexes and writes (`bulk_workers`; the outcome is checked before the commit),
+the entries' writes reach the store in one call (`DeferredWrites`), and each distinct
+ifNoneExist or conditional reference criteria is matched once per Bundle.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -112,14 +110,8 @@ class TransactionProcessor:
 
     def _write(self, plans: list[EntryPlan], job: ValidationJob) -> dict[int, InteractionResult]:
         results: dict[int, InteractionResult] = {}
-        indexes = self.ctx.bulk_workers and self.ctx.bulk_workers.indexes_for(
-            len(plans), self.ctx.indexer
-        )
-        if indexes:
-            # write_version indexes through ctx.indexer: here the workers do it
-            self.ctx = dataclasses.replace(self.ctx, indexer=indexes)  # type: ignore[arg-type]
         with self.ctx.store.session(write=True) as store_session:
-            session = DeferredWrites(store_session, before_flush=indexes.fill if indexes else None)
+            session = DeferredWrites(store_session)
             for plan in plans:
                 self._guard(plan, lambda p=plan: self.assign_id(session, p))
             for plan in plans:
@@ -394,7 +386,7 @@ def _start_validation(ctx: ServerContext, plans: list[EntryPlan]) -> ValidationJ
         for plan in plans
         if plan.resource is not None and plan.method in ("POST", "PUT")
     ]
-    workers = ctx.bulk_workers or BulkWorkers(ctx.validator, ctx.registry, workers=0)
+    workers = ctx.bulk_workers or BulkWorkers(ctx.validator, workers=0)
     return workers.start(items)
 
 
