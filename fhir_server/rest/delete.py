@@ -15,11 +15,11 @@ def delete(
 ) -> InteractionResult:
     check_id(id_)
     with ctx.store.session(write=True) as session:
-        return delete_in(session, type_, id_, if_match)
+        return delete_in(ctx, session, type_, id_, if_match)
 
 
 def delete_in(
-    session: StoreSession, type_: str, id_: str, if_match: int | None = None
+    ctx: ServerContext, session: StoreSession, type_: str, id_: str, if_match: int | None = None
 ) -> InteractionResult:
     current = session.read(type_, id_)
     if current is None:
@@ -28,7 +28,7 @@ def delete_in(
         # deleting again is a no-op: no new version
         return InteractionResult(204)
     check_if_match(current, if_match, f"{type_}/{id_}")
-    return InteractionResult(204, record=write_tombstone(session, current))
+    return InteractionResult(204, record=write_tombstone(ctx, session, current))
 
 
 def conditional_delete(ctx: ServerContext, type_: str, criteria: str) -> InteractionResult:
@@ -51,6 +51,6 @@ def conditional_delete_in(
     for key in matches:
         current = session.read(*key)
         if current is not None and not current.deleted:
-            write_tombstone(session, current)
+            write_tombstone(ctx, session, current)
     note = Issue("information", "informational", f"Deleted {len(matches)} resource(s)")
     return InteractionResult(200, issues=[note])

@@ -268,7 +268,7 @@ def _execute(
     if method == "DELETE":
         assert type_ is not None
         if plan.id is not None:
-            return delete_.delete_in(session, type_, plan.id, _etag(plan.if_match))
+            return delete_.delete_in(ctx, session, type_, plan.id, _etag(plan.if_match))
         return delete_.conditional_delete_in(ctx, session, type_, plan.query)
     return _read_entry(ctx, request, plan)
 

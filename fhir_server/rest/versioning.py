@@ -20,7 +20,7 @@ from fhir_server.rest.context import ServerContext
 from fhir_server.search.runtime_params import on_version_written
 from fhir_server.storage.base import StoreSession, VersionConflict
 from fhir_server.storage.records import StoredRecord, Write
-from fhir_server.workflows.rules import apply_write_rules
+from fhir_server.workflows.rules import apply_delete_rules, apply_write_rules
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _SERVER_META = ("versionId", "lastUpdated")
@@ -110,7 +110,10 @@ def conflict_error(exc: VersionConflict, retry: str = "read it and retry") -> Fh
     return FhirError(409, "conflict", f"{exc.type}/{exc.id} was changed concurrently; {retry}")
 
 
-def write_tombstone(session: StoreSession, current: StoredRecord) -> StoredRecord:
+def write_tombstone(
+    ctx: ServerContext, session: StoreSession, current: StoredRecord
+) -> StoredRecord:
+    apply_delete_rules(ctx, session, current)
     when = next_instant(current)
     record = StoredRecord(
         type=current.type,

@@ -16,7 +16,7 @@ from fhir_server.errors import FhirError
 from fhir_server.storage.base import StoreSession
 from fhir_server.storage.query import And, Or, Reference, Token
 from fhir_server.storage.records import StoredRecord
-from fhir_server.workflows.rules import write_rule
+from fhir_server.workflows.rules import delete_rule, write_rule
 
 if TYPE_CHECKING:
     from fhir_server.rest.context import ServerContext
@@ -78,7 +78,20 @@ def slot_is_booked_with_the_appointment(
             )
         if status == "free":
             write_version(ctx, session, {**body, "status": "busy"}, slot_id, slot, "PUT")
-    for slot_id in before - set(after):
+    _free(ctx, session, before - set(after))
+
+
+@delete_rule("Appointment")
+def deleting_an_appointment_frees_its_slots(
+    ctx: ServerContext, session: StoreSession, current: StoredRecord
+) -> None:
+    _free(ctx, session, set(_held_slots(orjson.loads(current.body))))
+
+
+def _free(ctx: ServerContext, session: StoreSession, slot_ids: set[str]) -> None:
+    from fhir_server.rest.versioning import write_version  # the write path calls us
+
+    for slot_id in sorted(slot_ids):
         slot = session.read("Slot", slot_id)
         if slot is None or slot.deleted:
             continue

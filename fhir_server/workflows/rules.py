@@ -13,8 +13,11 @@ if TYPE_CHECKING:
 
 WriteRule = Callable[["ServerContext", StoreSession, dict[str, Any], StoredRecord | None], None]
 
+DeleteRule = Callable[["ServerContext", StoreSession, StoredRecord], None]
+
 _BY_TYPE: dict[str, list[WriteRule]] = {}
 _FOR_ALL: list[WriteRule] = []
+_ON_DELETE: dict[str, list[DeleteRule]] = {}
 
 
 def write_rule(*types: str) -> Callable[[WriteRule], WriteRule]:
@@ -42,3 +45,19 @@ def apply_write_rules(
         rule(ctx, session, resource, current)
     for rule in _BY_TYPE.get(resource["resourceType"], ()):
         rule(ctx, session, resource, current)
+
+
+def delete_rule(*types: str) -> Callable[[DeleteRule], DeleteRule]:
+    """Register a rule that runs before a resource of these types is deleted."""
+
+    def register(rule: DeleteRule) -> DeleteRule:
+        for type_ in types:
+            _ON_DELETE.setdefault(type_, []).append(rule)
+        return rule
+
+    return register
+
+
+def apply_delete_rules(ctx: ServerContext, session: StoreSession, current: StoredRecord) -> None:
+    for rule in _ON_DELETE.get(current.type, ()):
+        rule(ctx, session, current)

@@ -71,3 +71,10 @@ def test_one_transaction_cannot_book_a_slot_twice(client: TestClient) -> None:
     response = client.post("/fhir", json=bundle)
     assert response.status_code == 409
     assert response.json()["issue"][0]["diagnostics"].startswith("Bundle.entry[1]: Slot/slot-0")
+
+
+def test_deleting_a_booked_appointment_frees_the_slot(client: TestClient) -> None:
+    clinic(client)
+    booked = client.post("/fhir/Appointment", json=appointment("slot-0")).json()
+    assert client.delete(f"/fhir/Appointment/{booked['id']}").status_code == 204
+    assert _slot_status(client, "slot-0") == "free"
