@@ -2,12 +2,13 @@
 
 Uses the store built by benchmarks/generate.py (benchmarks/out/synthea-x11.db, 1,013,254
 resources: 11 copies of the 122 Synthea bundles). Picks the patient whose compartment is
-closest to 700 resources (the median Synthea bundle) and the one with the largest
-compartment, starts `fhir-server serve` on the file, and times fetching each whole record
-(`_count=1000`, following `next` links) and the first page alone.
+closest to 700 resources (the median Synthea bundle), the largest Synthea one, and a
+synthetic patient with 12,000 resources added once to the store; starts `fhir-server
+serve` on the file; and times fetching each whole record (`_count=1000`, following `next`
+links) and the first page alone.
 
     .venv/bin/python benchmarks/generate.py        # once (cached)
-    .venv/bin/python benchmarks/everything.py --runs 30 --record
+    .venv/bin/python benchmarks/everything.py --runs 20 --record
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import orjson
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -30,6 +32,68 @@ DEFAULT_DB = HERE / "out" / "synthea-x11.db"
 sys.path.insert(0, str(HERE))
 
 from crud import free_port  # noqa: E402  (benchmarks are scripts, not a package)
+
+BIG_PATIENT = "bench-12k"
+BIG_SIZE = 12_000
+
+
+def ensure_big_patient(db: Path) -> None:
+    """Add one synthetic patient with 12,000 Observations (Synthea has none that large)."""
+    from fhir_server.api.app import build_context
+    from fhir_server.rest.versioning import stamped
+    from fhir_server.settings import Settings
+    from fhir_server.storage.records import StoredRecord, Write
+
+    ctx = build_context(Settings(store=f"sqlite:///{db}", validation_workers=0))
+    try:
+        with ctx.store.session() as session:
+            if session.read("Patient", BIG_PATIENT) is not None:
+                return
+        when = datetime.now(UTC)
+        resources = [
+            {
+                "resourceType": "Patient",
+                "id": BIG_PATIENT,
+                "gender": "female",
+                "birthDate": "1950-01-01",
+                "name": [{"family": "Bench", "given": ["Big"]}],
+            }
+        ]
+        for i in range(BIG_SIZE - 1):
+            resources.append(
+                {
+                    "resourceType": "Observation",
+                    "id": f"{BIG_PATIENT}-obs-{i}",
+                    "status": "final",
+                    "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+                    "subject": {"reference": f"Patient/{BIG_PATIENT}"},
+                    "effectiveDateTime": f"20{i % 25:02d}-0{1 + i % 9}-1{i % 10}T10:00:00+05:30",
+                    "valueQuantity": {
+                        "value": 60 + i % 40,
+                        "unit": "/min",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "/min",
+                    },
+                }
+            )
+        for start in range(0, len(resources), 2000):
+            writes = []
+            for resource in resources[start : start + 2000]:
+                served = stamped(resource, resource["id"], 1, when)
+                record = StoredRecord(
+                    served["resourceType"],
+                    served["id"],
+                    1,
+                    when,
+                    False,
+                    orjson.dumps(served),
+                    "POST",
+                )
+                writes.append(Write(record, ctx.indexer.extract(served), 0))
+            with ctx.store.session(write=True) as session:
+                session.write(writes)
+    finally:
+        ctx.close()
 
 
 def pick_patients(db: Path) -> list[tuple[str, int]]:
@@ -44,8 +108,12 @@ def pick_patients(db: Path) -> list[tuple[str, int]]:
     if not counts:
         raise SystemExit(f"{db} has no compartments: build it with benchmarks/generate.py")
     median_like = min(counts, key=lambda pid: abs(counts[pid] - 700))
-    largest = max(counts, key=lambda pid: counts[pid])
-    return [(median_like, counts[median_like]), (largest, counts[largest])]
+    largest = max((pid for pid in counts if pid != BIG_PATIENT), key=lambda pid: counts[pid])
+    return [
+        (median_like, counts[median_like]),
+        (largest, counts[largest]),
+        (BIG_PATIENT, counts[BIG_PATIENT]),
+    ]
 
 
 def start_server(db: Path, port: int) -> subprocess.Popen:
@@ -79,7 +147,7 @@ def fetch_all(client: httpx.Client, base: str, patient: str) -> tuple[int, int]:
     url: str | None = f"{base}/Patient/{patient}/$everything?_count=1000"
     resources = pages = 0
     while url:
-        bundle = client.get(url).json()
+        bundle = orjson.loads(client.get(url).content)
         pages += 1
         resources += len(bundle.get("entry", []))
         url = next(
@@ -102,6 +170,7 @@ def main() -> None:
     if not args.db.exists():
         raise SystemExit(f"{args.db} is missing: run benchmarks/generate.py first")
 
+    ensure_big_patient(args.db)
     patients = pick_patients(args.db)
     port = free_port()
     base = f"http://127.0.0.1:{port}/fhir"

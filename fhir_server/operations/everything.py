@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import orjson
 
 from fhir_server.errors import FhirError
-from fhir_server.operations.registry import Operation, register
+from fhir_server.operations.registry import Operation, OperationParameter, register
 from fhir_server.rest.bundles import bundle, entry
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.results import InteractionResult
@@ -224,13 +224,33 @@ OPERATION = register(
         levels=frozenset({"type", "instance"}),
         types=frozenset({"Patient"}),
         handler=run_everything,
-        definition_url="http://hl7.org/fhir/OperationDefinition/Patient-everything",
+        definition_url="urn:fhir-server:OperationDefinition/Patient-everything",
         documentation=(
             "The Patient, every resource in its compartment and the Practitioners,"
             " Organizations, Locations and Medications they reference; at type level"
             " by identifier (ABHA number or address, either system, with or without"
             " hyphens) across every facility's Patient and Patient.link; _since, _type,"
             " start, end, _count; paged by next links."
+        ),
+        parameters=(
+            OperationParameter(
+                "identifier",
+                "in",
+                0,
+                "1",
+                "string",
+                "Type level: system|value of a health ID (ABHA number or address); every"
+                " Patient carrying it, and those joined by Patient.link, contribute their"
+                " compartments",
+            ),
+            OperationParameter("start", "in", 0, "1", "date", "Care dates on or after"),
+            OperationParameter("end", "in", 0, "1", "date", "Care dates on or before"),
+            OperationParameter("_since", "in", 0, "1", "instant", "Changed since"),
+            OperationParameter("_type", "in", 0, "*", "code", "Only these resource types"),
+            OperationParameter("_count", "in", 0, "1", "integer", "Page size (max 1000)"),
+            OperationParameter(
+                "return", "out", 1, "1", "Bundle", "searchset Bundle, newest first, paged"
+            ),
         ),
     )
 )

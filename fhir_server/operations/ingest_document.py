@@ -18,7 +18,7 @@ import orjson
 
 from fhir_server.errors import FhirError, Issue, operation_outcome
 from fhir_server.instants import fhir_instant, now_utc
-from fhir_server.operations.registry import Operation, register
+from fhir_server.operations.registry import Operation, OperationParameter, register
 from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.create import create_in
@@ -158,6 +158,24 @@ OPERATION = register(
             "Store an ABDM document Bundle and its entries as individual resources (shared"
             " Patients/Practitioners/Organizations matched by identifier) with a Provenance;"
             " idempotent on Bundle.identifier"
+        ),
+        parameters=(
+            OperationParameter(
+                "resource",
+                "in",
+                1,
+                "1",
+                "Bundle",
+                "The document Bundle (type document, Composition first, identifier set)",
+            ),
+            OperationParameter(
+                "return",
+                "out",
+                1,
+                "1",
+                "Bundle",
+                "transaction-response for the resources taken from the document",
+            ),
         ),
     )
 )

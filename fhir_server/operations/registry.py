@@ -17,6 +17,16 @@ Handler = Callable[
 
 
 @dataclass(frozen=True)
+class OperationParameter:
+    name: str
+    use: str  # in | out
+    min: int
+    max: str  # "1" or "*"
+    type: str | None = None  # a FHIR type, None for a resource parameter
+    documentation: str = ""
+
+
+@dataclass(frozen=True)
 class Operation:
     name: str  # without the leading $
     levels: frozenset[str]  # system | type | instance
@@ -25,6 +35,7 @@ class Operation:
     types: frozenset[str] | None = None  # None = every resource type
     affects_state: bool = False
     documentation: str = ""
+    parameters: tuple[OperationParameter, ...] = ()
 
 
 _OPERATIONS: dict[str, Operation] = {}

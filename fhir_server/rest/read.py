@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import orjson
+
 from fhir_server.errors import FhirError
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
-from fhir_server.rest.versioning import check_id
+from fhir_server.rest.versioning import check_id, stamped
 from fhir_server.storage.records import StoredRecord
 
 
@@ -13,7 +17,21 @@ def read(ctx: ServerContext, type_: str, id_: str) -> InteractionResult:
     check_id(id_)
     with ctx.store.session() as session:
         record = session.read(type_, id_)
+    if record is None and type_ == "OperationDefinition":
+        record = _builtin_definition(ctx, id_)
     return InteractionResult(200, record=_present(record, f"{type_}/{id_}"))
+
+
+def _builtin_definition(ctx: ServerContext, id_: str) -> StoredRecord | None:
+    """This server's own OperationDefinitions, served read-only (not stored)."""
+    from fhir_server.operations.definitions import builtin_definition
+
+    definition = builtin_definition(id_)
+    if definition is None:
+        return None
+    started = datetime.fromtimestamp(ctx.started or 0, UTC)
+    body = orjson.dumps(stamped(definition, id_, 1, started))
+    return StoredRecord("OperationDefinition", id_, 1, started, False, body, "PUT")
 
 
 def vread(ctx: ServerContext, type_: str, id_: str, version: str) -> InteractionResult:

@@ -34,3 +34,18 @@ def test_capability_statement(client: TestClient) -> None:
 def test_openapi_docs_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     assert client.get("/openapi.json").json()["info"]["title"]
+
+
+def test_own_operations_are_documented_as_operation_definitions(client: TestClient) -> None:
+    body = client.get("/fhir/metadata").json()
+    patient = next(r for r in body["rest"][0]["resource"] if r["type"] == "Patient")
+    everything = next(op for op in patient["operation"] if op["name"] == "everything")
+    definition_id = everything["definition"].rsplit("/", 1)[1]
+    definition = client.get(f"/fhir/OperationDefinition/{definition_id}").json()
+    assert definition["resourceType"] == "OperationDefinition"
+    assert definition["url"] == everything["definition"]
+    assert definition["type"] is True and definition["instance"] is True
+    assert "identifier" in {p["name"] for p in definition["parameter"]}
+    bundle = next(r for r in body["rest"][0]["resource"] if r["type"] == "Bundle")
+    assert any(op["name"] == "ingest-document" for op in bundle["operation"])
+    assert client.get("/fhir/OperationDefinition/no-such-operation").status_code == 404
