@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -19,10 +18,10 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from reporting import load_average, report
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -149,17 +148,14 @@ def main() -> None:
         f"- reads: {args.reads / read_s:,.0f}/s (p50 {pct(read_lat, 0.5):.2f} ms,"
         f" p95 {pct(read_lat, 0.95):.2f} ms, mean {statistics.mean(read_lat) * 1000:.2f} ms)",
     ]
-    header = (
-        f"### crud.py — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
-        f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()},"
-        f" {platform.machine()}; SQLite (WAL, synchronous=FULL); {args.workers} server workers;"
-        f" {args.clients} client threads on the same machine; Patient resources; HTTP keep-alive."
+    report(
+        "crud.py",
+        f"SQLite (WAL, synchronous=FULL); {args.workers} server workers; {args.clients} client"
+        " threads on the same machine; Patient resources; HTTP keep-alive. Load average when"
+        f" done: {load_average()}.",
+        lines,
+        args.record,
     )
-    print(header)
-    print("\n".join(lines))
-    if args.record:
-        with (HERE / "RESULTS.md").open("a") as out:
-            out.write("\n" + header + "\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

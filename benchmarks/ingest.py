@@ -18,13 +18,11 @@ from __future__ import annotations
 import argparse
 import bz2
 import os
-import platform
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -35,6 +33,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "synthea" / "blaze-full-bz2"
 sys.path.insert(0, str(REPO))
+
+from reporting import report  # noqa: E402
 
 from fhir_server.bulk_import import discover  # noqa: E402
 from fhir_server.search.index import IndexExtractor  # noqa: E402
@@ -124,20 +124,15 @@ def main() -> None:
         f" and bz2; {n / import_s / two_core:.0%} of the 2-core validation floor)",
     ]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    header = (
-        f"### ingest.py — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
-        f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()},"
-        f" {platform.machine()}, SQLite {sqlite3.sqlite_version} (WAL, synchronous=FULL);"
-        f" {len(files)} Synthea bundles of {args.data.name} ({n:,} resources, `0-*` information"
-        f" bundles first), fresh database each run, full validation (fhir.resources R4B) with"
+    report(
+        "ingest.py",
+        f"{len(files)} Synthea bundles of {args.data.name} ({n:,} resources, `0-*` information"
+        " bundles first), fresh database each run, full validation (fhir.resources R4B) with"
         f" {os.cpu_count()} validation worker processes; client on the same machine. Load"
-        f" average when done: {load} (other processes shared the machine when above ~1)."
+        f" average when done: {load} (other processes shared the machine when above ~1).",
+        lines,
+        args.record,
     )
-    print(header)
-    print("\n".join(lines))
-    if args.record:
-        with (HERE / "RESULTS.md").open("a") as out:
-            out.write("\n" + header + "\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,15 +14,12 @@ Uses the cached database of `generate.py` (built first if missing), starts
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import socket
 import sqlite3
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -35,6 +32,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from crud import free_port, pct, start_server  # noqa: E402
 from generate import ensure  # noqa: E402
+from reporting import load_average, report  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -135,7 +133,7 @@ class RawClient:
         self.sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
         buffer = b""
         while b"\r\n\r\n" not in buffer:
-            buffer += self.sock.recv(1 << 16)
+            buffer += self._recv(1 << 16)
         head, _, body = buffer.partition(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
         length = next(
@@ -145,11 +143,17 @@ class RawClient:
         )
         chunks, received = [body], len(body)
         while received < length:
-            chunk = self.sock.recv(1 << 20)
+            chunk = self._recv(1 << 20)
             chunks.append(chunk)
             received += len(chunk)
         assert status == 200, b"".join(chunks)[:300]
         return b"".join(chunks)
+
+    def _recv(self, size: int) -> bytes:
+        data = self.sock.recv(size)
+        if not data:  # the server closed the connection (e.g. keep-alive timeout)
+            raise ConnectionError("the server closed the connection")
+        return data
 
     def close(self) -> None:
         self.sock.close()
@@ -235,20 +239,15 @@ def main() -> None:
         proc.terminate()
         proc.wait(timeout=30)
 
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    header = (
-        f"### search.py — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
-        f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()},"
-        f" {platform.machine()}, SQLite {sqlite3.sqlite_version}; {resources:,} resources"
-        f" ({db.name}); {args.workers} server worker(s); one sequential client over loopback"
-        f" (HTTP keep-alive); {args.repeat} timed requests per shape after one warm-up;"
-        f" first page, default `_count` (20). Load average when done: {load}"
-        " (other processes shared the machine when above ~1)."
+    report(
+        "search.py",
+        f"{resources:,} resources ({db.name}); {args.workers} server worker(s); one sequential"
+        f" client over loopback (HTTP keep-alive); {args.repeat} timed requests per shape after"
+        f" one warm-up; first page, default `_count` (20). Load average when done:"
+        f" {load_average()} (other processes shared the machine when above ~1).",
+        lines,
+        args.record,
     )
-    print(header)
-    if args.record:
-        with (HERE / "RESULTS.md").open("a") as out:
-            out.write("\n" + header + "\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

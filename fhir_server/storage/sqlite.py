@@ -101,7 +101,7 @@ class SQLiteStore:
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
             conn.execute("COMMIT")
@@ -309,15 +309,7 @@ class SQLiteSession:
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             history,
         )
-        for start in range(0, len(stale_rids), _CHUNK):
-            chunk = stale_rids[start : start + _CHUNK]
-            marks = ", ".join("?" for _ in chunk)
-            for table in INDEX_TABLES:
-                conn.execute(f"DELETE FROM {table} WHERE rid IN ({marks})", chunk)
-        for table, rows in index_rows.items():
-            if rows:
-                marks = ", ".join("?" for _ in rows[0])
-                conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        replace_index_rows(conn, stale_rids, index_rows)
 
     def replace_index(self, entries: Sequence[IndexUpdate]) -> int:
         if not self.writable:
@@ -338,6 +330,21 @@ def _rows_by_key(
             f" ON r.type = k.column1 AND r.id = k.column2 WHERE {where}",
             [part for key in chunk for part in key],
         )
+
+
+def replace_index_rows(
+    conn: sqlite3.Connection, rids: list[int], index_rows: dict[str, list[tuple[Any, ...]]]
+) -> None:
+    """Drop the index rows of `rids`, then insert `index_rows` (one executemany per table)."""
+    for start in range(0, len(rids), _CHUNK):
+        chunk = rids[start : start + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        for table in INDEX_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE rid IN ({marks})", chunk)
+    for table, rows in index_rows.items():
+        if rows:
+            marks = ", ".join("?" for _ in rows[0])
+            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
 
 def _collect_index_rows(

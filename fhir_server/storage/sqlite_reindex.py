@@ -13,12 +13,10 @@ from typing import Any
 from fhir_server.storage.base import IndexUpdate
 from fhir_server.storage.sqlite_schema import INDEX_TABLES
 
-_CHUNK = 400  # keeps bound parameters well under SQLite's limit
-
 
 def replace_index(conn: sqlite3.Connection, entries: Sequence[IndexUpdate]) -> int:
-    # the adapter's row builder, imported late: sqlite.py imports this module
-    from fhir_server.storage.sqlite import _collect_index_rows
+    # the adapter's row builders, imported late: sqlite.py imports this module
+    from fhir_server.storage.sqlite import _collect_index_rows, replace_index_rows
 
     index_rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in INDEX_TABLES}
     rids: list[int] = []
@@ -31,13 +29,5 @@ def replace_index(conn: sqlite3.Connection, entries: Sequence[IndexUpdate]) -> i
             continue  # updated or deleted since it was read: its writer indexed it afresh
         rids.append(row[0])
         _collect_index_rows(index_rows, row[0], e.type, e.index)
-    for start in range(0, len(rids), _CHUNK):
-        chunk = rids[start : start + _CHUNK]
-        marks = ", ".join("?" for _ in chunk)
-        for table in INDEX_TABLES:
-            conn.execute(f"DELETE FROM {table} WHERE rid IN ({marks})", chunk)
-    for table, rows in index_rows.items():
-        if rows:
-            marks = ", ".join("?" for _ in rows[0])
-            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    replace_index_rows(conn, rids, index_rows)
     return len(rids)

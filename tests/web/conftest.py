@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.live_server import running_server
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,58 +35,19 @@ CHROMIUM_FLAGS = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def record_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Origin (http://127.0.0.1:PORT) of a server on a fresh SQLite file with the seed data."""
     store = f"sqlite:///{tmp_path_factory.mktemp('record') / 'fhir.db'}"
-    env = {**os.environ, "FHIR_STORE": store}
     subprocess.run(
         [sys.executable, "-m", "fhir_server", "seed", "--store", store],
         cwd=REPO,
-        env=env,
+        env={**os.environ, "FHIR_STORE": store},
         check=True,
         capture_output=True,
     )
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fhir_server",
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env,
-    )
-    origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{origin}/fhir/metadata", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("fhir-server serve did not start")
-            time.sleep(0.2)
+    with running_server(store) as origin:
         yield origin
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")
