@@ -8,10 +8,12 @@ from fhir_server.errors import FhirError
 from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
+from fhir_server.rest.retry import retry_conflicts
 from fhir_server.rest.versioning import new_id, write_version
 from fhir_server.storage.base import StoreSession
 
 
+@retry_conflicts
 def create(
     ctx: ServerContext, type_: str, resource: dict[str, Any], if_none_exist: str | None = None
 ) -> InteractionResult:

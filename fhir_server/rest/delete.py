@@ -6,10 +6,12 @@ from fhir_server.errors import FhirError, Issue
 from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
+from fhir_server.rest.retry import retry_conflicts
 from fhir_server.rest.versioning import check_id, check_if_match, write_tombstone
 from fhir_server.storage.base import StoreSession
 
 
+@retry_conflicts
 def delete(
     ctx: ServerContext, type_: str, id_: str, if_match: int | None = None
 ) -> InteractionResult:
@@ -31,6 +33,7 @@ def delete_in(
     return InteractionResult(204, record=write_tombstone(ctx, session, current))
 
 
+@retry_conflicts
 def conditional_delete(ctx: ServerContext, type_: str, criteria: str) -> InteractionResult:
     with ctx.store.session(write=True) as session:
         return conditional_delete_in(ctx, session, type_, criteria)

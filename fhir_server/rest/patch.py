@@ -11,10 +11,12 @@ from fhir_server.patch import apply_patch
 from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
+from fhir_server.rest.retry import retry_conflicts
 from fhir_server.rest.versioning import check_id, check_if_match, same_content, write_version
 from fhir_server.storage.base import StoreSession
 
 
+@retry_conflicts
 def patch(
     ctx: ServerContext,
     type_: str,
@@ -28,6 +30,7 @@ def patch(
         return patch_in(ctx, session, type_, id_, content_type, body, if_match)
 
 
+@retry_conflicts
 def conditional_patch(
     ctx: ServerContext,
     type_: str,

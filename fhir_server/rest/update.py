@@ -8,6 +8,7 @@ from fhir_server.errors import FhirError
 from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
+from fhir_server.rest.retry import retry_conflicts
 from fhir_server.rest.versioning import (
     check_id,
     check_if_match,
@@ -18,6 +19,7 @@ from fhir_server.rest.versioning import (
 from fhir_server.storage.base import StoreSession
 
 
+@retry_conflicts
 def update(
     ctx: ServerContext,
     type_: str,
@@ -41,6 +43,7 @@ def update(
         return update_in(ctx, session, type_, id_, resource, if_match)
 
 
+@retry_conflicts
 def conditional_update(
     ctx: ServerContext,
     type_: str,

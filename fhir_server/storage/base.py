@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from fhir_server.errors import FhirError
 from fhir_server.storage.query import Predicate, SearchPage, SearchQuery
 from fhir_server.storage.records import ResourceIndex, StoredRecord, Write
 
@@ -31,6 +32,20 @@ class VersionConflict(Exception):
 
 class StoreUnavailable(Exception):
     """The store cannot be reached or opened."""
+
+
+class TransactionConflict(FhirError):
+    """The server aborted this unit of work for a concurrent one: safe to run it again."""
+
+    retryable = True
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            409,
+            "conflict",
+            f"{what} conflicted with a concurrent change; retry the request",
+            headers={"Retry-After": "1"},
+        )
 
 
 @dataclass(frozen=True, slots=True)

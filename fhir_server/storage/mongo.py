@@ -116,6 +116,7 @@ from fhir_server.storage.base import (
     HistoryQuery,
     IndexUpdate,
     StoreUnavailable,
+    TransactionConflict,
     VersionConflict,
 )
 from fhir_server.storage.cursor import decode_cursor, encode_cursor
@@ -126,20 +127,6 @@ log = logging.getLogger("fhir_server.storage.mongo")
 
 _CHUNK = 500  # keys per `$in` look-up
 _TRANSIENT = "TransientTransactionError"
-
-
-class TransactionConflict(FhirError):
-    """The server aborted this unit of work for a concurrent one: safe to run it again."""
-
-    retryable = True
-
-    def __init__(self, what: str) -> None:
-        super().__init__(
-            409,
-            "conflict",
-            f"{what} conflicted with a concurrent change; retry the request",
-            headers={"Retry-After": "1"},
-        )
 
 
 class MongoStore:
