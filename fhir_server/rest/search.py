@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import orjson
 
 from fhir_server.errors import FhirError, Issue, operation_outcome
+from fhir_server.rest import page_trail
 from fhir_server.rest.bundles import bundle, entry
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.results import InteractionResult
@@ -34,7 +35,8 @@ def search(
     params: Sequence[tuple[str, str]],
     compartment: tuple[str, str] | None = None,
 ) -> InteractionResult:
-    cursor = next((v for k, v in params if k == CURSOR), None)
+    token = next((v for k, v in params if k == CURSOR), None)
+    cursor, trail = page_trail.unwrap(token)
     criteria = [(k, v) for k, v in params if k != CURSOR]
     with ctx.store.session() as session:
         parsed = ctx.parser.parse(
@@ -74,12 +76,30 @@ def search(
     entries = _entries(request.base_url, page.records, "match", result)
     entries += _entries(request.base_url, included, "include", result)
     entries += _outcome_entries(issues)
-    links = [("self", _link(request, types, compartment, criteria))]
+    first = _link(request, types, compartment, criteria)
+    links = [
+        ("self", first if token is None else _page(request, types, compartment, criteria, token))
+    ]
+    if token is not None:
+        links.append(("first", first))
+        known, previous = page_trail.previous_token(trail)
+        if known:
+            links.append(("previous", _page(request, types, compartment, criteria, previous)))
     if page.next_cursor:
-        links.append(
-            ("next", _link(request, types, compartment, [*criteria, (CURSOR, page.next_cursor)]))
-        )
+        following = page_trail.next_token(page.next_cursor, cursor, trail)
+        links.append(("next", _page(request, types, compartment, criteria, following)))
     return InteractionResult(200, body=bundle("searchset", entries, total=total, links=links))
+
+
+def _page(
+    request: RequestInfo,
+    types: tuple[str, ...],
+    compartment: tuple[str, str] | None,
+    criteria: Sequence[tuple[str, str]],
+    token: str | None,
+) -> str:
+    params = list(criteria) if token is None else [*criteria, (CURSOR, token)]
+    return _link(request, types, compartment, params)
 
 
 def compartment_search(
