@@ -46,7 +46,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path, port: int, workers: int) -> subprocess.Popen:
+def start_server(db: Path, port: int, workers: int, timeout: float = 60) -> subprocess.Popen:
+    """`fhir-server serve` on an SQLite file, once /metadata answers (a first open of an old
+    file may bring its index layout up to date: pass a longer timeout for big stores)."""
     env = {**os.environ, "FHIR_STORE": f"sqlite:///{db}"}
     proc = subprocess.Popen(
         [
@@ -64,7 +66,7 @@ def start_server(db: Path, port: int, workers: int) -> subprocess.Popen:
         env=env,
         cwd=REPO,
     )
-    deadline = time.time() + 60
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=2).status_code == 200:

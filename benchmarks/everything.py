@@ -14,9 +14,7 @@ links) and the first page alone.
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -31,7 +29,7 @@ REPO = HERE.parent
 DEFAULT_DB = HERE / "out" / "synthea-x11.db"
 sys.path.insert(0, str(HERE))
 
-from crud import free_port  # noqa: E402  (benchmarks are scripts, not a package)
+from crud import free_port, start_server  # noqa: E402  (benchmarks are scripts, not a package)
 from reporting import load_average, report  # noqa: E402
 from search import RawClient  # noqa: E402
 
@@ -145,33 +143,6 @@ def pick_patients(db: Path) -> list[tuple[str, int]]:
     ]
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "FHIR_STORE": f"sqlite:///{db}"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fhir_server",
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=REPO,
-    )
-    deadline = time.time() + 300  # a first open may bring the index layout up to date
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("server did not start")
-
-
 def fetch_all(get: Callable[[str], bytes], base: str, patient: str) -> tuple[int, int, float]:
     """(entries, pages, seconds spent in HTTP exchanges): the client's own JSON parsing,
     needed only to find the next link, is not counted as the server's latency."""
@@ -222,7 +193,7 @@ def main() -> None:
     server_side = in_process_first_pages(args.db, patients, args.runs)
     port = free_port()
     base = f"http://127.0.0.1:{port}/fhir"
-    proc = start_server(args.db, port)
+    proc = start_server(args.db, port, 1, timeout=300)
     lines = []
     try:
         with httpx.Client(timeout=120) as client:
