@@ -129,10 +129,3 @@ def _zoned_datetime_range(value: str) -> tuple[int, int] | None:
     if digits == 0:
         return None
     return low, low + 10 ** (6 - digits) - 1
-
-
-def epoch_us(moment: datetime) -> int:
-    """Epoch microseconds of an aware datetime (naive is read as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)

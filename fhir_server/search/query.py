@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, cast
 
 from fhir_server.abdm import abha
 from fhir_server.errors import FhirError, Issue, bad_request, not_supported
+from fhir_server.instants import to_micros
 from fhir_server.search import query_values as qv
 from fhir_server.search.composite_keys import RANGE_COMPONENT_TYPES, number_key
-from fhir_server.search.dates import epoch_us, zone
+from fhir_server.search.dates import zone
 from fhir_server.search.normalize import normalize_text
 from fhir_server.search.references import (
     RESOURCE_ID_RE,
@@ -407,7 +408,7 @@ class SearchQueryParser:
     def _date_alternatives(self, name: str, raw: str) -> tuple[str, qv.Conditions]:
         prefix, text = qv.split_prefix(raw)
         lo, hi = qv.parse_date_value(text, name, self.tz)
-        return prefix, qv.date_conditions(prefix, lo, hi, epoch_us(self._now()))
+        return prefix, qv.date_conditions(prefix, lo, hi, to_micros(self._now()))
 
     def _date(self, name: str, code: str, raw: str) -> Predicate:
         prefix, alternatives = self._date_alternatives(name, raw)

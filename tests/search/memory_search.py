@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from fhir_server.search.dates import epoch_us
+from fhir_server.instants import to_micros
 from fhir_server.search.index import IndexExtractor
 from fhir_server.storage.query import (
     And,
@@ -63,7 +63,7 @@ class MemorySearch:
         moment = last_updated or datetime(2024, 1, 1, tzinfo=UTC)
         key = (resource["resourceType"], resource["id"])
         self.entries[key] = Entry(
-            key[0], key[1], self.extractor.extract(resource), epoch_us(moment), resource
+            key[0], key[1], self.extractor.extract(resource), to_micros(moment), resource
         )
 
     # -- the SubSearch protocol -------------------------------------------------------

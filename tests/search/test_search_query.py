@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from fhir_server.errors import FhirError
-from fhir_server.search.dates import date_range, epoch_us
+from fhir_server.instants import to_micros
+from fhir_server.search.dates import date_range
 from fhir_server.search.query import ParsedSearch, SearchQueryParser
 from fhir_server.search.registry import SearchParameterRegistry
 from fhir_server.search.result_params import Include
@@ -192,14 +193,14 @@ def test_date_ap_widens_by_a_tenth_of_the_distance_from_now(
     (f1, op1, b1), (f2, op2, b2) = got.conditions
     assert (f1, op1, f2, op2) == ("low", "<=", "high", ">=")
     assert b1 > high and b2 < low
-    assert abs((b1 - high) - (epoch_us(now) - (low + high) // 2) // 10) <= 1
+    assert abs((b1 - high) - (to_micros(now) - (low + high) // 2) // 10) <= 1
 
 
 def test_date_without_zone_uses_the_configured_zone(registry: SearchParameterRegistry) -> None:
     ist = SearchQueryParser(registry, default_timezone="Asia/Kolkata")
     got = where(ist, "Observation", "date=2024-03-01T10:00:00")
     assert isinstance(got, Range)
-    assert got.conditions[0][2] == epoch_us(datetime(2024, 3, 1, 4, 30, tzinfo=UTC))
+    assert got.conditions[0][2] == to_micros(datetime(2024, 3, 1, 4, 30, tzinfo=UTC))
 
 
 def test_last_updated_is_a_record_column(parser: SearchQueryParser) -> None:

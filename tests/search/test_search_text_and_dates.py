@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fhir_server.search.dates import date_range, epoch_us, zone
+from fhir_server.instants import to_micros
+from fhir_server.search.dates import date_range, zone
 from fhir_server.search.normalize import normalize_text
 
 IST = zone("Asia/Kolkata")
 
 
 def us(*args: int, tz: object = UTC) -> int:
-    return epoch_us(datetime(*args, tzinfo=tz))  # type: ignore[arg-type, misc]
+    return to_micros(datetime(*args, tzinfo=tz))  # type: ignore[arg-type, misc]
 
 
 @pytest.mark.parametrize(
