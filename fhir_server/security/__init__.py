@@ -1,0 +1,1 @@
+"""Authentication, SMART scopes, facility boundaries, consent and audit."""

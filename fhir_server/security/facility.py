@@ -1,0 +1,146 @@
+"""Facility boundaries: every write is stamped with the facility that made it, and a
+facility reads another facility's records of a patient only with that patient's consent
+or by audited emergency access.
+
+The boundary guards records about patients (resources in some Patient's compartment);
+directory and definitional resources a facility writes (Organization, Schedule, Slot,
+ValueSet, ViewDefinition) stay readable by all, under the scopes.
+
+The stamp is a `meta.tag` in the HFR system (`https://facility.ndhm.gov.in|<HFR id>`),
+so it is searchable (`_tag`) and travels with the resource in exports. Records without a
+stamp (the shared directory of facilities and practitioners, data loaded by the
+operator) are not bound to a facility. A token without a facility (a network-level
+client such as the HIMS core or an analytics job) is not bound either: its scopes alone
+decide what it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from fhir_server.errors import FhirError, Issue
+from fhir_server.security.acting import Access, current
+from fhir_server.storage.records import StoredRecord
+
+FACILITY_TAG_SYSTEM = "https://facility.ndhm.gov.in"
+
+
+def recorded_by(resource: dict[str, Any]) -> str | None:
+    for tag in (resource.get("meta") or {}).get("tag") or ():
+        if isinstance(tag, dict) and tag.get("system") == FACILITY_TAG_SYSTEM:
+            code = tag.get("code")
+            return code if isinstance(code, str) else None
+    return None
+
+
+def stamp_write(served: dict[str, Any], current_body: bytes | None) -> dict[str, Any]:
+    """Stamp a new version with the writing facility; refuse to change another's record."""
+    access = current()
+    facility = access.principal.facility if access is not None else None
+    if facility is None:
+        return served
+    if current_body:
+        check_owner(orjson.loads(current_body), facility, served.get("resourceType", ""))
+    meta = dict(served.get("meta") or {})
+    tags = [
+        t
+        for t in meta.get("tag") or ()
+        if not (isinstance(t, dict) and t.get("system") == FACILITY_TAG_SYSTEM)
+    ]
+    tags.append({"system": FACILITY_TAG_SYSTEM, "code": facility})
+    meta["tag"] = tags
+    return {**served, "meta": meta}
+
+
+def check_delete(current_body: bytes) -> None:
+    access = current()
+    facility = access.principal.facility if access is not None else None
+    if facility is not None and current_body:
+        resource = orjson.loads(current_body)
+        check_owner(resource, facility, resource.get("resourceType", ""))
+
+
+def check_owner(resource: dict[str, Any], facility: str, type_: str) -> None:
+    owner = recorded_by(resource)
+    if owner is not None and owner != facility:
+        raise FhirError(
+            403,
+            "forbidden",
+            f"{type_}/{resource.get('id')} was recorded by facility {owner}; facility"
+            f" {facility} may not change or delete it",
+        )
+
+
+class Visibility:
+    """Decides, for the current request, which stored records it may see.
+
+    `consented` finds the Patient ids whose active consents name a facility; it is
+    supplied by the caller because finding consents needs the store and the search
+    layer, which this module does not know.
+    """
+
+    def __init__(self, access: Access | None, compartments: Any, consented: Any) -> None:
+        self.access = access
+        self._compartments = compartments  # resource dict -> Patient ids
+        self._consented = consented  # facility -> frozenset of Patient ids
+
+    @property
+    def bound(self) -> bool:
+        return self.access is not None and self.access.principal.facility is not None
+
+    def may_see(self, record: StoredRecord) -> bool:
+        if self.access is None or record.deleted or not record.body:
+            return True
+        if not self.bound:
+            if not self.access.notes.full:
+                patients = self._compartments(orjson.loads(record.body))
+                self.access.notes.touched(record.type, record.id, patients)
+            return True
+        resource = orjson.loads(record.body)
+        owner = recorded_by(resource)
+        patients = self._compartments(resource)
+        self.access.notes.touched(record.type, record.id, patients)
+        facility = self.access.principal.facility
+        if owner is None or owner == facility or not patients:
+            # unstamped, our own, or not about a patient (a Slot, an Organization, a
+            # ViewDefinition): the boundary guards patients' records only
+            return True
+        if self.access.break_glass:
+            return True  # allowed to this token, and its audit record says BTG
+        if facility not in self.access.consented:
+            self.access.consented[facility] = self._consented(facility)
+        return bool(set(patients) & self.access.consented[facility])
+
+    def filter(self, records: Iterable[StoredRecord], issues: list[Issue]) -> list[StoredRecord]:
+        kept: list[StoredRecord] = []
+        withheld = 0
+        for record in records:
+            if self.may_see(record):
+                kept.append(record)
+            else:
+                withheld += 1
+        if withheld:
+            assert self.access is not None
+            self.access.notes.withheld += withheld
+            issues.append(
+                Issue(
+                    "information",
+                    "suppressed",
+                    f"Withheld {withheld} resource(s) recorded by other facilities: no active"
+                    " consent of the patient covers this facility (emergency access: header"
+                    " X-Purpose-Of-Use: BTG, for tokens with that right; it is audited)",
+                )
+            )
+        return kept
+
+    def require(self, record: StoredRecord) -> None:
+        if not self.may_see(record):
+            raise FhirError(
+                403,
+                "forbidden",
+                f"{record.type}/{record.id} was recorded by another facility and no active"
+                " consent of the patient covers this facility",
+            )

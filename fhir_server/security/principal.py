@@ -1,0 +1,44 @@
+"""Who is calling: what an access token says about its holder, free of HTTP and JWT."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fhir_server.errors import FhirError
+from fhir_server.security.scopes import Scopes
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str  # the token's `sub`
+    client_id: str
+    scopes: Scopes
+    scope_text: str
+    facility: str | None = None  # the facility (HFR id / Organization id) it acts for
+    break_glass: bool = False  # holds the right to emergency access
+    patient: str | None = None  # the patient context of `patient/` scopes
+    issuer: str = ""
+
+    def require(self, type_: str, permission: str, what: str = "") -> None:
+        """403 unless a scope grants `permission` (a letter of `cruds`) on `type_`."""
+        if not self.scopes.allows(type_, permission):
+            raise ScopeDenied(type_, permission, what)
+
+    def allows(self, type_: str, permission: str) -> bool:
+        return self.scopes.allows(type_, permission)
+
+
+_NAMES = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search"}
+
+
+class ScopeDenied(FhirError):
+    def __init__(self, type_: str, permission: str, what: str = "") -> None:
+        action = _NAMES.get(permission, permission)
+        where = f" ({what})" if what else ""
+        super().__init__(
+            403,
+            "forbidden",
+            f"The access token's scopes do not allow {action} on {type_}{where}",
+        )
+        self.type = type_
+        self.permission = permission

@@ -1,0 +1,91 @@
+"""SMART on FHIR scopes (v1 and v2) and what each one permits.
+
+A scope names a context (`patient`, `user`, `system`), a resource type (or `*`) and
+permissions. SMART v2 writes the permissions as letters out of `cruds` (create, read,
+update, delete, search); v1 wrote `read`, `write` or `*`, which mean `rs`, `cud` and
+`cruds`. Other scopes (`openid`, `launch`, `offline_access`, ...) grant no data access.
+
+Two kinds are accepted in a token but grant nothing yet, because granting them as if
+unrestricted would leak what they keep out: v2 scopes restricted by a query
+(`system/Observation.rs?category=laboratory`), and `patient/` scopes, which limit access
+to one patient's compartment (this server has no patient-facing launch yet).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+CONTEXTS = ("patient", "user", "system")
+PERMISSIONS = "cruds"
+_V1_PERMISSIONS = {"read": "rs", "write": "cud", "*": "cruds"}
+_SCOPE = re.compile(
+    r"^(?P<context>patient|user|system)/(?P<type>\*|[A-Z][A-Za-z]+)"
+    r"\.(?P<perms>[cruds]+|read|write|\*)(?P<query>\?.*)?$"
+)
+
+# The permission each FHIR interaction needs.
+INTERACTION_PERMISSION = {
+    "create": "c",
+    "read": "r",
+    "vread": "r",
+    "history-instance": "r",
+    "update": "u",
+    "patch": "u",
+    "delete": "d",
+    "search": "s",
+    "history-type": "s",
+    "history-system": "s",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    context: str  # patient | user | system
+    type: str  # a resource type or "*"
+    permissions: frozenset[str]
+    query: str | None = None  # a v2 granular restriction; grants nothing for now
+
+    def grants(self, type_: str, permission: str) -> bool:
+        return (
+            self.query is None
+            and self.context != "patient"
+            and permission in self.permissions
+            and (self.type == "*" or self.type == type_)
+        )
+
+
+def parse_scope(text: str) -> Scope | None:
+    """A resource scope, or None for a scope that grants no data access (`openid`)."""
+    match = _SCOPE.match(text)
+    if match is None:
+        return None
+    written = match["perms"]
+    if written in _V1_PERMISSIONS:
+        perms = _V1_PERMISSIONS[written]
+    elif "".join(p for p in PERMISSIONS if p in written) == written:
+        perms = written
+    else:
+        return None  # v2 letters appear at most once each, in `cruds` order
+    return Scope(match["context"], match["type"], frozenset(perms), match["query"] or None)
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """The resource scopes of one access token."""
+
+    scopes: tuple[Scope, ...]
+
+    @classmethod
+    def parse(cls, text: str | Iterable[str]) -> Scopes:
+        words = text.split() if isinstance(text, str) else list(text)
+        return cls(tuple(s for s in (parse_scope(w) for w in words) if s is not None))
+
+    def allows(self, type_: str, permission: str) -> bool:
+        return any(scope.grants(type_, permission) for scope in self.scopes)
+
+
+def is_valid_scope_word(text: str) -> bool:
+    """Scope strings a client may register or request: resource scopes and a few others."""
+    return parse_scope(text) is not None or text in ("openid", "fhirUser", "offline_access")

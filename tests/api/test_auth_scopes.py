@@ -1,0 +1,183 @@
+"""Each SMART scope allows exactly what it names: interactions x scopes over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.fixtures import encounter, observation, patient
+from tests.auth_support import Registrar, auth_client
+from tests.conftest import ADAPTERS
+
+ADMIN = "system/*.cruds"
+
+
+@pytest.fixture(params=ADAPTERS)
+def secured(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    with auth_client(request.param, tmp_path) as client:
+        yield client
+
+
+Interaction = Callable[[TestClient, dict[str, str], str], httpx.Response]
+
+# name -> (the permission it needs on Patient, how to perform it on an existing Patient)
+INTERACTIONS: dict[str, tuple[str, Interaction]] = {
+    "read": ("r", lambda c, h, pid: c.get(f"/fhir/Patient/{pid}", headers=h)),
+    "vread": ("r", lambda c, h, pid: c.get(f"/fhir/Patient/{pid}/_history/1", headers=h)),
+    "history-instance": ("r", lambda c, h, pid: c.get(f"/fhir/Patient/{pid}/_history", headers=h)),
+    "search": ("s", lambda c, h, pid: c.get("/fhir/Patient?family=Sharma", headers=h)),
+    "search-post": ("s", lambda c, h, pid: c.post("/fhir/Patient/_search", headers=h)),
+    "history-type": ("s", lambda c, h, pid: c.get("/fhir/Patient/_history", headers=h)),
+    "create": ("c", lambda c, h, pid: c.post("/fhir/Patient", json=patient(), headers=h)),
+    "update": (
+        "u",
+        lambda c, h, pid: c.put(
+            f"/fhir/Patient/{pid}", json={**patient(given="Nisha"), "id": pid}, headers=h
+        ),
+    ),
+    "patch": (
+        "u",
+        lambda c, h, pid: c.patch(
+            f"/fhir/Patient/{pid}",
+            json=[{"op": "add", "path": "/active", "value": False}],
+            headers={**h, "Content-Type": "application/json-patch+json"},
+        ),
+    ),
+    "delete": ("d", lambda c, h, pid: c.delete(f"/fhir/Patient/{pid}", headers=h)),
+}
+
+SCOPES = [
+    "system/Patient.r",
+    "system/Patient.s",
+    "system/Patient.c",
+    "system/Patient.u",
+    "system/Patient.d",
+    "system/Patient.cruds",
+    "system/*.read",
+    "user/*.write",
+    "system/Observation.cruds",
+    "patient/Patient.rs",
+]
+
+
+def _grants(scope: str, permission: str) -> bool:
+    """The expectation, written out independently of the server's scope parser."""
+    resource = scope.split("/", 1)[1].split(".", 1)
+    if scope.startswith("patient/") or resource[0] not in ("Patient", "*"):
+        return False
+    letters = {"read": "rs", "write": "cud"}.get(resource[1], resource[1])
+    return permission in letters
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize("name", sorted(INTERACTIONS))
+def test_scope_allows_exactly_what_it_names(secured: TestClient, scope: str, name: str) -> None:
+    registrar = Registrar(secured)
+    admin = registrar.headers(ADMIN)
+    pid = secured.post("/fhir/Patient", json=patient(), headers=admin).json()["id"]
+    permission, perform = INTERACTIONS[name]
+    response = perform(secured, registrar.headers(scope), pid)
+    if _grants(scope, permission):
+        assert response.status_code < 300, (scope, name, response.text)
+    else:
+        assert response.status_code == 403, (scope, name, response.text)
+        outcome = response.json()
+        assert outcome["issue"][0]["code"] == "forbidden"
+        # a refused write changed nothing
+        current = secured.get(f"/fhir/Patient/{pid}", headers=admin).json()
+        assert current["meta"]["versionId"] == "1"
+        total = secured.get("/fhir/Patient?_summary=count", headers=admin).json()["total"]
+        assert total == 1
+
+
+def _transaction(*entries: dict) -> dict:
+    return {"resourceType": "Bundle", "type": "transaction", "entry": list(entries)}
+
+
+def test_transaction_checks_every_entry_before_writing(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    admin = registrar.headers(ADMIN)
+    headers = registrar.headers("system/Patient.c system/Encounter.r")
+    bundle = _transaction(
+        {
+            "fullUrl": "urn:uuid:p1",
+            "resource": patient(),
+            "request": {"method": "POST", "url": "Patient"},
+        },
+        {
+            "resource": encounter("urn:uuid:p1"),
+            "request": {"method": "POST", "url": "Encounter"},
+        },
+    )
+    response = secured.post("/fhir", json=bundle, headers=headers)
+    assert response.status_code == 403
+    assert "Bundle.entry[1]" in response.json()["issue"][0]["diagnostics"]
+    for type_ in ("Patient", "Encounter"):
+        count = secured.get(f"/fhir/{type_}?_summary=count", headers=admin).json()["total"]
+        assert count == 0
+    allowed = registrar.headers("system/Patient.c system/Encounter.c")
+    assert secured.post("/fhir", json=bundle, headers=allowed).status_code == 200
+
+
+def test_batch_refuses_only_the_entries_out_of_scope(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    headers = registrar.headers("system/Patient.c")
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"resource": patient(), "request": {"method": "POST", "url": "Patient"}},
+            {"request": {"method": "GET", "url": "Patient?family=Sharma"}},
+        ],
+    }
+    response = secured.post("/fhir", json=bundle, headers=headers)
+    assert response.status_code == 200
+    statuses = [e["response"]["status"] for e in response.json()["entry"]]
+    assert statuses[0].startswith("201")
+    assert statuses[1].startswith("403")
+
+
+def test_includes_of_unreadable_types_are_withheld(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    admin = registrar.headers(ADMIN)
+    pid = secured.post("/fhir/Patient", json=patient(), headers=admin).json()["id"]
+    secured.post("/fhir/Observation", json=observation(pid), headers=admin)
+    url = "/fhir/Observation?_include=Observation:subject"
+    everything = secured.get(url, headers=admin).json()
+    assert {e["resource"]["resourceType"] for e in everything["entry"]} == {
+        "Observation",
+        "Patient",
+    }
+    narrow = secured.get(url, headers=registrar.headers("system/Observation.rs")).json()
+    kinds = [e["resource"]["resourceType"] for e in narrow["entry"]]
+    assert "Patient" not in kinds and "Observation" in kinds
+    outcome = next(e["resource"] for e in narrow["entry"] if e["search"]["mode"] == "outcome")
+    assert "Withheld 1 Patient" in outcome["issue"][0]["diagnostics"]
+
+
+def test_everything_returns_only_readable_types(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    admin = registrar.headers(ADMIN)
+    pid = secured.post("/fhir/Patient", json=patient(), headers=admin).json()["id"]
+    secured.post("/fhir/Observation", json=observation(pid), headers=admin)
+    secured.post("/fhir/Encounter", json=encounter(pid), headers=admin)
+    path = f"/fhir/Patient/{pid}/$everything"
+    full = secured.get(path, headers=admin).json()
+    assert {e["resource"]["resourceType"] for e in full["entry"]} == {
+        "Patient",
+        "Observation",
+        "Encounter",
+    }
+    narrow = secured.get(
+        path, headers=registrar.headers("system/Patient.r system/Observation.r")
+    ).json()
+    kinds = {e["resource"]["resourceType"] for e in narrow["entry"]}
+    assert kinds == {"Patient", "Observation", "OperationOutcome"}
+    outcome = next(e["resource"] for e in narrow["entry"] if e["search"]["mode"] == "outcome")
+    assert "Encounter" in outcome["issue"][0]["diagnostics"]
+    denied = secured.get(path, headers=registrar.headers("system/Observation.r"))
+    assert denied.status_code == 403
