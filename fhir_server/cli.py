@@ -1,4 +1,4 @@
-"""The `fhir-server` command: serve, seed, import."""
+"""The `fhir-server` command: serve, seed, import, export."""
 
 from __future__ import annotations
 
@@ -24,14 +24,32 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    auth: Annotated[
+        str | None, typer.Option(help="off (loopback only) or smart (env FHIR_AUTH)")
+    ] = None,
+    insecure_allow_unauthenticated_network_access: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-allow-unauthenticated-network-access",
+            help="Serve a non-loopback address with auth off: anyone who reaches the port"
+            " can read and change every record",
+        ),
+    ] = False,
 ) -> None:
     """Start the server; the FHIR base is http://HOST:PORT/fhir."""
     import uvicorn
 
     if store:
         os.environ["FHIR_STORE"] = store  # worker processes read settings from the env
+    if auth:
+        os.environ["FHIR_AUTH"] = auth
     settings = load_settings()
     _check_store(settings.store)
+    allow_insecure = (
+        insecure_allow_unauthenticated_network_access
+        or settings.insecure_allow_unauthenticated_network_access
+    )
+    _check_exposure(host, settings.auth, allow_insecure)
     typer.echo(f"FHIR base: http://{_display_host(host)}:{port}/fhir  (store: {settings.store})")
     uvicorn.run(
         "fhir_server.asgi:app",
@@ -99,12 +117,66 @@ def import_(
         raise typer.Exit(1)
 
 
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="New or empty folder for NDJSON files + manifest")],
+    type_: Annotated[
+        list[str] | None, typer.Option("--type", help="Resource type (repeatable; default all)")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only resources changed after this FHIR instant")
+    ] = None,
+    type_filter: Annotated[
+        list[str] | None,
+        typer.Option(help="A search per type, e.g. 'Observation?code=http://loinc.org|4548-4'"),
+    ] = None,
+    store: Annotated[str | None, typer.Option(help="Store URL (env FHIR_STORE)")] = None,
+) -> None:
+    """Bulk-export current resources to NDJSON files, as $export does (docs/bulk-export.md)."""
+    from fhir_server.api.app import build_context
+    from fhir_server.cli_export import export_to_folder
+    from fhir_server.errors import FhirError
+
+    settings = load_settings(**({"store": store} if store else {}))
+    _check_store(settings.store)
+    ctx = build_context(settings)
+    try:
+        export_to_folder(ctx, out, type_ or [], since, type_filter or [])
+    except (FhirError, FileExistsError) as exc:
+        typer.echo(f"export failed: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        ctx.close()
+
+
 def _check_store(url: str) -> None:
     if not url.startswith(("sqlite:///", "mongodb://", "mongodb+srv://")):
         raise typer.BadParameter(
             f"unsupported store {url!r}: use sqlite:///path or mongodb://host/db",
             param_hint="--store",
         )
+
+
+def _check_exposure(host: str, auth: str, allow_insecure: bool) -> None:
+    """Refuse to serve health records without authentication beyond this machine."""
+    if auth != "off" or allow_insecure or _is_loopback(host):
+        return
+    typer.echo(
+        f"Refusing to listen on {host} with authentication off: anyone who can reach it"
+        " could read and change every record. Use --auth smart (see README, 'Security'),"
+        " listen on 127.0.0.1, or pass --insecure-allow-unauthenticated-network-access.",
+        err=True,
+    )
+    raise typer.Exit(2)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _display_host(host: str) -> str:
@@ -130,6 +202,14 @@ def generate(
     size = sum(len(data) for data in files.values())
     typer.echo(f"wrote {len(files)} bundles ({size / 1e6:.1f} MB) to {out}")
 
+
+from fhir_server.cli_clients import clients_app  # noqa: E402
+
+app.add_typer(clients_app, name="clients")
+
+from fhir_server.cli_terminology import terminology_app  # noqa: E402
+
+app.add_typer(terminology_app, name="terminology")
 
 if __name__ == "__main__":
     app()

@@ -21,6 +21,8 @@ from fhir_server.rest.transaction import process_bundle
 from fhir_server.rest.update import update
 
 SEED_BASE = "urn:fhir-server:seed"  # base URL of the internal request (never shown)
+# example SQL on FHIR ViewDefinitions over the seed network's shape, loaded with it
+VIEWS_DIR = Path(__file__).resolve().parents[1] / "views"
 # Below this many entries a file validates in this process: starting the worker pool
 # (spawned processes importing every model) costs more than it saves on seed-sized files.
 PARALLEL_FROM_ENTRIES = 20_000
@@ -32,6 +34,7 @@ class SeedSummary:
     updated: int = 0
     unchanged: int = 0
     files: int = 0
+    views: int = 0  # example ViewDefinitions put (not counted in created/updated/unchanged)
 
     def add(self, before: int | None, after: int) -> None:
         if before is None:
@@ -47,7 +50,9 @@ def seed_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.json") if p.is_file())
 
 
-def load_seed_folder(ctx: ServerContext, folder: Path) -> SeedSummary:
+def load_seed_folder(
+    ctx: ServerContext, folder: Path, views: Path | None = VIEWS_DIR
+) -> SeedSummary:
     summary = SeedSummary()
     files = seed_files(folder)
     if not files:
@@ -59,7 +64,18 @@ def load_seed_folder(ctx: ServerContext, folder: Path) -> SeedSummary:
         else:
             _load_entries(ctx, bundle, summary)
         summary.files += 1
+    if views is not None and views.is_dir():
+        summary.views = load_views(ctx, views)
     return summary
+
+
+def load_views(ctx: ServerContext, folder: Path) -> int:
+    """Put every ViewDefinition in `folder` (*.json) by its id; how many there were."""
+    paths = sorted(folder.glob("*.json"))
+    for path in paths:
+        view = orjson.loads(path.read_bytes())
+        update(ctx, view["resourceType"], view["id"], view)
+    return len(paths)
 
 
 def _all_puts_by_id(bundle: dict[str, Any]) -> bool:

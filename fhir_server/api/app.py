@@ -5,14 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.responses import RedirectResponse
 
 from fhir_server import __version__
 from fhir_server.abdm import abha
+from fhir_server.api.auth import AuthGate, Security
+from fhir_server.api.auth import router as auth_router
 from fhir_server.api.errors import install_error_handlers
+from fhir_server.api.hardening import install_hardening
 from fhir_server.api.routes import router
+from fhir_server.bulk_export.jobs import ExportJobs
 from fhir_server.bulk_workers import BulkWorkers
 from fhir_server.operations.reindex_jobs import ReindexJobs
 from fhir_server.rest.context import ServerContext
@@ -20,9 +25,12 @@ from fhir_server.search.index import IndexExtractor
 from fhir_server.search.query import SearchQueryParser
 from fhir_server.search.registry import SearchParameterRegistry
 from fhir_server.search.runtime_params import RuntimeSearchParameters
+from fhir_server.security import log_redaction
+from fhir_server.security.audit_writer import AuditWriter
 from fhir_server.settings import Settings, load_settings
 from fhir_server.storage.base import Store
 from fhir_server.storage.factory import open_store
+from fhir_server.terminology.service import TerminologyService
 from fhir_server.validation.resource import ResourceValidator
 from fhir_server.web import router as web_router
 
@@ -47,8 +55,16 @@ def build_context(settings: Settings, store: Store | None = None) -> ServerConte
         registry, ctx.store, settings.search_parameter_recheck_seconds
     )
     ctx.search_parameters.refresh()  # SearchParameters stored earlier join the registry
+    ctx.terminology = TerminologyService.for_store(
+        ctx.store,
+        Path(settings.terminology_dir) if settings.terminology_dir else None,
+        settings.terminology_recheck_seconds,
+        settings.terminology_max_expansion,
+    )
+    ctx.parser.terminology = ctx.terminology  # token :in/:not-in/:above/:below
     ctx.reindex_jobs = ReindexJobs(ctx)
     ctx.parser.indexing = ctx.reindex_jobs.indexing_message
+    ctx.export_jobs = ExportJobs(ctx.store, settings)
     return ctx
 
 
@@ -69,6 +85,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    if settings.auth != "off":
+        app.state.security = Security.create(settings)
+        app.include_router(auth_router)  # before /fhir/{type}/{id} claims .well-known
+        writer = AuditWriter(ctx) if settings.audit else None
+        if writer is not None:
+            writer.attach(ctx.store)
+        ctx.audit_writer = writer
+        app.add_middleware(AuthGate, security=app.state.security, audit=writer)
+    install_hardening(app, settings)
+    log_redaction.install()
     app.include_router(router)
     app.include_router(web_router)  # the record page, /record
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from fhir_server.api.headers import Prefer
 from fhir_server.errors import FhirError, Issue, operation_outcome
@@ -52,6 +52,10 @@ def result_response(
         headers["ETag"] = etag(record)
     if result.status == 204:
         return fhir_response(None, 204, media_type, headers)
+    if result.stream is not None:
+        return StreamingResponse(
+            result.stream, result.status, headers, media_type=result.media_type or media_type
+        )
 
     mode = prefer.return_ if prefer else "representation"
     if result.body is not None:

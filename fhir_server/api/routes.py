@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from fhir_server.api.body import read_json
 from fhir_server.api.headers import parse_etag, parse_http_date, parse_prefer
@@ -24,6 +24,7 @@ from fhir_server.api.negotiation import (
 )
 from fhir_server.api.responses import fhir_response, result_response
 from fhir_server.errors import FhirError
+from fhir_server.operations import export as export_
 from fhir_server.operations import registry as operations
 from fhir_server.rest import create as create_
 from fhir_server.rest import delete as delete_
@@ -37,8 +38,8 @@ from fhir_server.rest.capabilities import capability_statement
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.subsetting import parse_subsetting, subset
+from fhir_server.validation.additional_types import SERVER_RESOURCE_TYPES
 from fhir_server.validation.json_body import require_resource
-from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
 
 router = APIRouter(prefix="/fhir")
 T = TypeVar("T")
@@ -52,7 +53,11 @@ def _info(request: Request) -> RequestInfo:
     ctx = _ctx(request)
     base = ctx.settings.base_url or str(request.base_url).rstrip("/") + "/fhir"
     prefer = parse_prefer(request.headers.get("prefer"))
-    return RequestInfo(base_url=base.rstrip("/"), strict=prefer.handling == "strict")
+    return RequestInfo(
+        base_url=base.rstrip("/"),
+        strict=prefer.handling == "strict",
+        respond_async=prefer.respond_async,
+    )
 
 
 def _params(request: Request) -> list[tuple[str, str]]:
@@ -60,7 +65,7 @@ def _params(request: Request) -> list[tuple[str, str]]:
 
 
 def _check_type(type_: str) -> str:
-    if type_ not in R4_RESOURCE_TYPES:
+    if type_ not in SERVER_RESOURCE_TYPES:
         raise FhirError(404, "not-supported", f"Unknown resource type {type_!r}")
     return type_
 
@@ -130,9 +135,32 @@ async def system_post(request: Request) -> Response:
     return result_response(result, media, _info(request).base_url)
 
 
+# -- bulk $export status and files (before the type routes, which would take them) ---
+@router.get("/bulk-status/{job_id}", summary="$export status: 202 + X-Progress, then manifest")
+async def export_status(request: Request, job_id: str) -> Response:
+    result = await _run(export_.export_status, _ctx(request), job_id)
+    # the complete-status body is plain JSON (Bulk Data IG), errors are OperationOutcomes
+    media = JSON if result.status == 200 else FHIR_JSON
+    return result_response(result, media, _info(request).base_url)
+
+
+@router.delete("/bulk-status/{job_id}", summary="Cancel an $export and remove its files")
+async def export_cancel(request: Request, job_id: str) -> Response:
+    result = await _run(export_.export_cancel, _ctx(request), job_id)
+    return result_response(result, FHIR_JSON, _info(request).base_url)
+
+
+@router.get("/bulk-files/{job_id}/{file_name}", summary="An $export NDJSON file")
+async def export_file(request: Request, job_id: str, file_name: str) -> Response:
+    path = await _run(export_.export_file, _ctx(request), job_id, file_name)
+    return FileResponse(path, media_type=export_.NDJSON)
+
+
 # -- type level ---------------------------------------------------------------------
 @router.get("/{type_}", summary="Search a resource type")
 async def type_search(request: Request, type_: str) -> Response:
+    if type_.startswith("$"):
+        return await _operation(request, type_[1:], None, None)
     media = response_media_type(request)
     _check_type(type_)
     result = await _run(search_.search, _ctx(request), _info(request), (type_,), _params(request))
@@ -329,10 +357,13 @@ async def _patch_body(request: Request) -> tuple[str, Any]:
 
 
 async def _operation(request: Request, name: str, type_: str | None, id_: str | None) -> Response:
-    media = response_media_type(request)
     if type_ is not None:
         _check_type(type_)
     operation = operations.find(name, type_, id_)
+    # an operation declaring a _format parameter renders its own output (ViewDefinition/$run
+    # as CSV or Parquet): it gets _format, and its errors are FHIR JSON
+    own_format = any(p.name == "_format" and p.use == "in" for p in operation.parameters)
+    media = FHIR_JSON if own_format else response_media_type(request)
     settings = _ctx(request).settings
     body: Any = None
     # an operation without input parameters may be POSTed with no body at all
@@ -345,7 +376,7 @@ async def _operation(request: Request, name: str, type_: str | None, id_: str | 
         _info(request),
         type_,
         id_,
-        _params(request),
+        list(request.query_params.multi_items()) if own_format else _params(request),
         body,
     )
     return result_response(result, media, _info(request).base_url)

@@ -3,11 +3,33 @@
 from fhir_server.operations import (
     book,
     everything,
+    expand,
+    export,
     find_slots,
     ingest_document,
+    lookup,
     registry,
     reindex,
+    subsumes,
+    translate,
     validate,
+    validate_code,
+    view_run,
 )
 
-__all__ = ["book", "everything", "find_slots", "ingest_document", "registry", "reindex", "validate"]
+__all__ = [
+    "book",
+    "everything",
+    "expand",
+    "export",
+    "find_slots",
+    "ingest_document",
+    "lookup",
+    "registry",
+    "reindex",
+    "subsumes",
+    "translate",
+    "validate",
+    "validate_code",
+    "view_run",
+]

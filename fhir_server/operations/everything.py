@@ -13,16 +13,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
-import orjson
-
-from fhir_server.errors import FhirError
+from fhir_server.abdm.person import linked_patients
+from fhir_server.errors import FhirError, Issue
 from fhir_server.operations.registry import Operation, OperationParameter, register
-from fhir_server.rest.bundles import bundle, entry
+from fhir_server.rest.bundles import bundle, entry, outcome_entries
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.versioning import check_id
 from fhir_server.search.dates import date_range, zone
 from fhir_server.search.subsearch import SessionSubSearch
+from fhir_server.security.acting import current_principal
+from fhir_server.security.consent import visibility
+from fhir_server.security.principal import Principal
+from fhir_server.security.withholding import readable_types, withhold_unreadable
 from fhir_server.storage.base import StoreSession
 from fhir_server.storage.query import (
     And,
@@ -32,7 +35,6 @@ from fhir_server.storage.query import (
     Or,
     Predicate,
     Range,
-    Reference,
     SearchQuery,
     SortKey,
 )
@@ -41,6 +43,7 @@ REFERENCED_TYPES = ("Practitioner", "PractitionerRole", "Organization", "Locatio
 # clinical-date parameters a start/end window applies to (resources with none stay in)
 CARE_DATE_PARAMS = ("date", "authoredon", "onset-date", "recorded-date", "period", "created")
 DEFAULT_COUNT = 100
+NOT_BY_DEFAULT = frozenset({"AuditEvent"})
 CURSOR = "_cursor"
 
 
@@ -53,9 +56,15 @@ def run_everything(
     body: object,
 ) -> InteractionResult:
     args = _arguments(ctx, params)
+    principal = current_principal()
+    issues: list[Issue] = []
+    if principal is not None:
+        principal.require("Patient", "r", "$everything")
     with ctx.store.session() as session:
         patient_ids = _patients(ctx, session, id_, args["identifier"])
         compartment_types = _compartment_types(ctx, args["types"])
+        if principal is not None:
+            compartment_types = _readable(principal, compartment_types, issues)
         where = _where(ctx, patient_ids, args)
         page = session.search(
             SearchQuery(
@@ -73,6 +82,11 @@ def run_everything(
             for key in _referenced(session, compartment_types, where):
                 targets[key] = None
             referenced = sorted(session.read_many(targets).values(), key=lambda r: (r.type, r.id))
+            if principal is not None:
+                referenced = withhold_unreadable(principal, referenced, issues)
+        boundary = visibility(ctx, session)
+        page.records = boundary.filter(page.records, issues)
+        referenced = boundary.filter(referenced, issues)
     entries = [
         entry(f"{request.base_url}/{r.type}/{r.id}", r.body, search={"mode": "match"})
         for r in page.records
@@ -81,6 +95,7 @@ def run_everything(
         entry(f"{request.base_url}/{r.type}/{r.id}", r.body, search={"mode": "include"})
         for r in referenced
     ]
+    entries += outcome_entries(issues)
     path = f"Patient/{id_}/$everything" if id_ else "Patient/$everything"
     kept = [(k, v) for k, v in params if k != CURSOR]
     links = [("self", _link(request, path, kept))]
@@ -146,31 +161,29 @@ def _patients(
         seeds = [pid for _, pid in session.match_keys(("Patient",), parsed.where)]
         if not seeds:
             raise FhirError(404, "not-found", f"No Patient carries the identifier {identifier!r}")
-    return _with_links(session, seeds)
+    return linked_patients(session, seeds)
 
 
-def _with_links(session: StoreSession, seeds: list[str]) -> list[str]:
-    """Add Patients joined through Patient.link, in both directions, transitively."""
-    found = dict.fromkeys(seeds)
-    frontier = list(seeds)
-    while frontier:
-        linked: list[str] = []
-        for record in session.read_many(("Patient", pid) for pid in frontier).values():
-            for link in orjson.loads(record.body).get("link") or []:
-                ref = (link.get("other") or {}).get("reference", "")
-                if ref.startswith("Patient/"):
-                    linked.append(ref.split("/", 1)[1])
-        linking = Reference("link", tuple(("Patient", p) for p in frontier))
-        linked += [pid for _, pid in session.match_keys(("Patient",), linking)]
-        frontier = [pid for pid in linked if pid not in found]
-        found.update(dict.fromkeys(frontier))
-    return list(found)
+def _readable(principal: Principal, types: tuple[str, ...], issues: list[Issue]) -> tuple[str, ...]:
+    allowed = readable_types(principal, types)
+    left_out = [t for t in types if t not in allowed]
+    if left_out:
+        issues.append(
+            Issue(
+                "information",
+                "suppressed",
+                f"Left out {', '.join(left_out)}: the access token's scopes do not allow"
+                " reading them",
+            )
+        )
+    return allowed
 
 
 def _compartment_types(ctx: ServerContext, wanted: list[str] | None) -> tuple[str, ...]:
     members = tuple(sorted({*ctx.registry.compartment_params, "Patient"}))
     if wanted is None:
-        return members
+        # the access log is not part of the care record: only when asked for by _type
+        return tuple(t for t in members if t not in NOT_BY_DEFAULT)
     unknown = [t for t in wanted if t not in members]
     if unknown:
         raise FhirError(

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from fhir_server.errors import Issue, operation_outcome
 from fhir_server.instants import fhir_instant, http_date, now_utc
 from fhir_server.rest.versioning import new_id
 from fhir_server.storage.records import StoredRecord
@@ -36,6 +37,13 @@ def entry(
     if response is not None:
         parts.append(b'"response":' + orjson.dumps(response))
     return b"{" + b",".join(parts) + b"}"
+
+
+def outcome_entries(issues: list[Issue]) -> list[bytes]:
+    """A searchset's OperationOutcome entry (search.mode outcome), when there is news."""
+    if not issues:
+        return []
+    return [entry(None, orjson.dumps(operation_outcome(issues)), search={"mode": "outcome"})]
 
 
 def bundle(

@@ -9,12 +9,15 @@ from fhir_server.settings import Settings
 from fhir_server.storage.base import Store
 
 if TYPE_CHECKING:
+    from fhir_server.bulk_export.jobs import ExportJobs
     from fhir_server.bulk_workers import BulkWorkers
     from fhir_server.operations.reindex_jobs import ReindexJobs
     from fhir_server.search.index import IndexExtractor
     from fhir_server.search.query import SearchQueryParser
     from fhir_server.search.registry import SearchParameterRegistry
     from fhir_server.search.runtime_params import RuntimeSearchParameters
+    from fhir_server.security.audit_writer import AuditWriter
+    from fhir_server.terminology.service import TerminologyService
     from fhir_server.validation.resource import ResourceValidator
 
 
@@ -33,8 +36,18 @@ class ServerContext:
     reindex_jobs: ReindexJobs | None = None
     # validates and indexes big bundles on several cores; None: all in the server process
     bulk_workers: BulkWorkers | None = None
+    # code systems, value sets and concept maps (shipped, stored, loaded)
+    terminology: TerminologyService | None = None
+    # background bulk $export jobs (state shared with other workers through a folder)
+    export_jobs: ExportJobs | None = None
+    # writes the AuditEvent of each request before its response leaves (auth on)
+    audit_writer: AuditWriter | None = None
 
     def close(self) -> None:
+        if self.export_jobs is not None:
+            self.export_jobs.stop()  # job threads read the store: stop them first
+        if self.audit_writer is not None:
+            self.audit_writer.close()  # writes what is queued, then stops
         if self.reindex_jobs is not None:
             self.reindex_jobs.stop()  # job threads write to the store: stop them first
         if self.bulk_workers is not None:
@@ -48,3 +61,4 @@ class RequestInfo:
 
     base_url: str  # e.g. http://127.0.0.1:8080/fhir (no trailing slash)
     strict: bool = False  # Prefer: handling=strict
+    respond_async: bool = False  # Prefer: respond-async (Bulk Data kick-off)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.errors import FhirError
+from fhir_server.errors import FhirError, Issue
 from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
@@ -54,5 +54,6 @@ def create_in(
         if existing is not None:
             return existing
     # a client-supplied id on create is ignored: create assigns the id
-    record = write_version(ctx, session, resource, id_ or new_id(), None, "POST")
-    return InteractionResult(201, record=record, location=True)
+    warnings: list[Issue] = []  # e.g. codes outside an extensible binding
+    record = write_version(ctx, session, resource, id_ or new_id(), None, "POST", warnings)
+    return InteractionResult(201, record=record, location=True, issues=warnings)

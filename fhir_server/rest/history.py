@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlencode
 
-from fhir_server.errors import FhirError
+from fhir_server.errors import FhirError, Issue
 from fhir_server.instants import from_micros
-from fhir_server.rest.bundles import bundle, entry, response_for
+from fhir_server.rest.bundles import bundle, entry, outcome_entries, response_for
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.read import _present
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.versioning import check_id
 from fhir_server.search.dates import date_range, zone
+from fhir_server.security.consent import visibility
 from fhir_server.storage.base import HistoryQuery
 
 _STATUS = {"POST": "201 Created", "PUT": "200 OK", "PATCH": "200 OK", "DELETE": "204 No Content"}
@@ -34,8 +35,10 @@ def history(
             if current is None:
                 _present(current, f"{type_}/{id_}")
         page = session.history(query)
+        issues: list[Issue] = []
+        records = visibility(ctx, session).filter(page.records, issues)
     entries = []
-    for record in page.records:
+    for record in records:
         url = f"{record.type}/{record.id}"
         full_url = f"{request.base_url}/{url}"
         method = "DELETE" if record.deleted else record.method
@@ -52,7 +55,7 @@ def history(
     links = [("self", _link(request, path, self_params))]
     if page.next_cursor:
         links.append(("next", _link(request, path, [*self_params, ("_cursor", page.next_cursor)])))
-    body = bundle("history", entries, total=page.total, links=links)
+    body = bundle("history", entries + outcome_entries(issues), total=page.total, links=links)
     return InteractionResult(200, body=body)
 
 

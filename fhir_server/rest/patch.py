@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from fhir_server.errors import FhirError
+from fhir_server.errors import FhirError, Issue
 from fhir_server.patch import apply_patch
 from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import ServerContext
@@ -73,5 +73,6 @@ def patch_in(
     ctx.validator.validate(patched)
     if same_content(current, patched):
         return InteractionResult(200, record=current)
-    record = write_version(ctx, session, patched, id_, current, "PATCH")
-    return InteractionResult(200, record=record)
+    warnings: list[Issue] = []  # e.g. codes outside an extensible binding
+    record = write_version(ctx, session, patched, id_, current, "PATCH", warnings)
+    return InteractionResult(200, record=record, issues=warnings)

@@ -10,6 +10,7 @@ from fhir_server.errors import FhirError
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.versioning import check_id, stamped
+from fhir_server.security.consent import visibility
 from fhir_server.storage.records import StoredRecord
 
 
@@ -17,6 +18,8 @@ def read(ctx: ServerContext, type_: str, id_: str) -> InteractionResult:
     check_id(id_)
     with ctx.store.session() as session:
         record = session.read(type_, id_)
+        if record is not None and not record.deleted:
+            visibility(ctx, session).require(record)
     if record is None and type_ == "OperationDefinition":
         record = _builtin_definition(ctx, id_)
     return InteractionResult(200, record=_present(record, f"{type_}/{id_}"))
@@ -42,6 +45,8 @@ def vread(ctx: ServerContext, type_: str, id_: str, version: str) -> Interaction
         record = session.vread(type_, id_, int(version))
         if record is None:
             exists = session.read(type_, id_) is not None
+        elif not record.deleted:
+            visibility(ctx, session).require(record)
     if record is None:
         what = f"Version {version} of {type_}/{id_}" if exists else f"{type_}/{id_}"
         raise FhirError(404, "not-found", f"{what} is not known")

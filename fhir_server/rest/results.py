@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from fhir_server.errors import Issue
@@ -16,3 +17,7 @@ class InteractionResult:
     issues: list[Issue] = field(default_factory=list)  # informational / warnings
     location: bool = False  # send Location (create, update-as-create)
     headers: dict[str, str] = field(default_factory=dict)  # e.g. Content-Location of a job
+    # a non-FHIR body sent as it is produced (ViewDefinition/$run as CSV, NDJSON, Parquet):
+    # its own media type instead of the negotiated FHIR one
+    stream: Iterator[bytes] | None = None
+    media_type: str | None = None

@@ -11,15 +11,18 @@ from urllib.parse import urlencode
 
 import orjson
 
-from fhir_server.errors import FhirError, Issue, operation_outcome
+from fhir_server.errors import FhirError, Issue
 from fhir_server.rest import page_trail
-from fhir_server.rest.bundles import bundle, entry
+from fhir_server.rest.bundles import bundle, outcome_entries
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.subsetting import subset
 from fhir_server.rest.versioning import check_id
 from fhir_server.search.result_params import ResultParameters
 from fhir_server.search.subsearch import SessionSubSearch
+from fhir_server.security.acting import current_principal
+from fhir_server.security.consent import visibility
+from fhir_server.security.withholding import withhold_unreadable
 from fhir_server.storage.base import StoreSession
 from fhir_server.storage.query import And, InCompartment, Predicate, Reference, SearchQuery
 from fhir_server.storage.records import StoredRecord
@@ -53,7 +56,7 @@ def search(
             total = session.count(query_types, where)
             body = bundle(
                 "searchset",
-                _outcome_entries(issues),
+                outcome_entries(issues),
                 total=total,
                 links=[("self", _link(request, types, compartment, criteria))],
             )
@@ -68,14 +71,19 @@ def search(
                 total=result.total,
             )
         )
-        included = _includes(ctx, session, page.records, result, issues)
+        boundary = visibility(ctx, session)
+        page.records = boundary.filter(page.records, issues)
+        included = boundary.filter(_includes(ctx, session, page.records, result, issues), issues)
+    principal = current_principal()
+    if principal is not None:
+        included = withhold_unreadable(principal, included, issues)
     total = page.total
     total_refused = any(k == "_total" and v == "none" for k, v in criteria)
     if total is None and cursor is None and page.next_cursor is None and not total_refused:
         total = len(page.records)  # the whole result is on this page: the total is free
     entries = _entries(request.base_url, page.records, "match", result)
     entries += _entries(request.base_url, included, "include", result)
-    entries += _outcome_entries(issues)
+    entries += outcome_entries(issues)
     first = _link(request, types, compartment, criteria)
     links = [
         ("self", first if token is None else _page(request, types, compartment, criteria, token))
@@ -224,12 +232,6 @@ def _include_codes(ctx: ServerContext, type_: str, param: str) -> list[str]:
     if param != "*":
         return [param]
     return [code for code, p in ctx.registry.for_type(type_).items() if p.type == "reference"]
-
-
-def _outcome_entries(issues: list[Issue]) -> list[bytes]:
-    if not issues:
-        return []
-    return [entry(None, orjson.dumps(operation_outcome(issues)), search={"mode": "outcome"})]
 
 
 def _link(

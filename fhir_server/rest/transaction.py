@@ -39,8 +39,12 @@ from fhir_server.rest.create import create_in, existing_match
 from fhir_server.rest.deferred_writes import DeferredWrites
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.versioning import check_id, new_id
+from fhir_server.security.access import ALL_TYPES, Needs, request_needs
+from fhir_server.security.acting import current_principal
+from fhir_server.security.principal import ScopeDenied
+from fhir_server.security.scopes import PERMISSIONS
 from fhir_server.storage.base import StoreSession
-from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
+from fhir_server.validation.additional_types import SERVER_RESOURCE_TYPES
 
 _REASONS = {
     200: "OK",
@@ -77,10 +81,14 @@ def process_bundle(
             ["Bundle.type"],
         )
     plans = plan_entries(body, request.base_url)
+    denied = _scope_denials(plans)
     if kind == "transaction":
+        if denied:  # every entry is checked before anything is written
+            index = min(denied)
+            raise entry_error(index, denied[index])
         responses = TransactionProcessor(ctx, request).run(plans)
     else:
-        responses = _run_batch(ctx, request, plans)
+        responses = _run_batch(ctx, request, plans, denied)
     entries = [_response_entry(request, plan, result, return_pref) for plan, result in responses]
     return InteractionResult(200, body=bundle(f"{kind}-response", entries))
 
@@ -210,7 +218,7 @@ class TransactionProcessor:
                 404, "not-found", f"reference {reference!r} names no fullUrl in this Bundle"
             )
         type_, question, criteria = reference.partition("?")
-        if question and type_ in R4_RESOURCE_TYPES:
+        if question and type_ in SERVER_RESOURCE_TYPES:
             resolved = self._conditional.get(reference)
             if resolved is None:
                 matches = find_matches(self.ctx, session, type_, criteria)
@@ -276,7 +284,7 @@ def _execute(
 def _read_entry(ctx: ServerContext, request: RequestInfo, plan: EntryPlan) -> InteractionResult:
     params = parse_qsl(plan.query, keep_blank_values=True)
     type_, id_, rest = plan.type, plan.id, plan.rest
-    if type_ is not None and type_ not in R4_RESOURCE_TYPES:
+    if type_ is not None and type_ not in SERVER_RESOURCE_TYPES:
         raise FhirError(404, "not-supported", f"Unknown resource type {type_!r}")
     if type_ is None:
         return search_.search(ctx, request, (), params)
@@ -303,15 +311,40 @@ def _read_entry(ctx: ServerContext, request: RequestInfo, plan: EntryPlan) -> In
 _BATCH_GROUP = 1000  # batch entries that share one store transaction (one commit)
 
 
+def _scope_denials(plans: list[EntryPlan]) -> dict[int, FhirError]:
+    """Entries the caller's scopes do not allow, each with its 403."""
+    principal = current_principal()
+    if principal is None:
+        return {}
+    denied: dict[int, FhirError] = {}
+    for plan in plans:
+        path = plan.url.partition("?")[0]
+        parts = [p for p in path.split("/") if p]
+        needs = request_needs(plan.method, parts, parse_qsl(plan.query))
+        if needs.checked_inside:  # an operation inside a Bundle: it needs every right
+            needs = Needs(tuple((ALL_TYPES, p) for p in PERMISSIONS), interaction="operation")
+        for type_, permission in needs.grants:
+            if not principal.allows(type_, permission):
+                denied[plan.index] = ScopeDenied(type_, permission, needs.interaction)
+                break
+    return denied
+
+
 def _run_batch(
-    ctx: ServerContext, request: RequestInfo, plans: list[EntryPlan]
+    ctx: ServerContext,
+    request: RequestInfo,
+    plans: list[EntryPlan],
+    denied: dict[int, FhirError],
 ) -> list[tuple[EntryPlan, InteractionResult]]:
     """Each entry on its own; runs of POST/PUT entries share one commit (see _batch_group)."""
-    invalid = _start_validation(ctx, plans).failures()
+    invalid = _start_validation(ctx, [p for p in plans if p.index not in denied]).failures()
     results: dict[int, InteractionResult] = {}
     group: list[EntryPlan] = []
     for plan in plans:
-        if plan.index in invalid:
+        if plan.index in denied:
+            error = denied[plan.index]
+            results[plan.index] = InteractionResult(error.status, issues=error.issues)
+        elif plan.index in invalid:
             results[plan.index] = InteractionResult(400, issues=invalid[plan.index])
         elif plan.method in ("POST", "PUT") and len(group) < _BATCH_GROUP:
             group.append(plan)

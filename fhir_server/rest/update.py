@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.errors import FhirError
+from fhir_server.errors import FhirError, Issue
 from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
@@ -98,6 +98,9 @@ def update_in(
     if current is not None and same_content(current, resource):
         # no-op update: nothing changed, so no new version
         return InteractionResult(200, record=current)
-    record = write_version(ctx, session, resource, id_, current, "PUT")
+    warnings: list[Issue] = []  # e.g. codes outside an extensible binding
+    record = write_version(ctx, session, resource, id_, current, "PUT", warnings)
     created = current is None or current.deleted
-    return InteractionResult(201 if created else 200, record=record, location=created)
+    return InteractionResult(
+        201 if created else 200, record=record, location=created, issues=warnings
+    )

@@ -14,12 +14,15 @@ from typing import Any
 import orjson
 
 from fhir_server.abdm.identifier_rules import check_identifiers
-from fhir_server.errors import FhirError
+from fhir_server.errors import FhirError, Issue
 from fhir_server.instants import fhir_instant, now_utc
 from fhir_server.rest.context import ServerContext
 from fhir_server.search.runtime_params import on_version_written
+from fhir_server.security.acting import note_touched
+from fhir_server.security.facility import check_delete, stamp_write
 from fhir_server.storage.base import StoreSession, VersionConflict
 from fhir_server.storage.records import StoredRecord, Write
+from fhir_server.terminology.bindings import check_bindings
 from fhir_server.workflows.rules import apply_delete_rules, apply_write_rules
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -80,13 +83,23 @@ def write_version(
     id_: str,
     current: StoredRecord | None,
     method: str,
+    warnings: list[Issue] | None = None,
 ) -> StoredRecord:
-    """Validate-free core of every write: rules, stamp, index, persist the next version."""
+    """Validate-free core of every write: rules, stamp, index, persist the next version.
+
+    Terminology bindings are checked here, in the server process, because every write
+    path (bundles and bulk loads too) comes through here and the value sets stored on
+    this server are only known here; binding warnings are appended to `warnings`.
+    """
+    found = check_bindings(ctx, resource)
+    if warnings is not None:
+        warnings.extend(found)
     check_identifiers(resource, ctx.settings.aadhaar_policy, ctx.settings.aadhaar_hash_key.encode())
     apply_write_rules(ctx, session, {**resource, "id": id_}, current)
     version = current.version + 1 if current else 1
     when = next_instant(current)
     served = stamped(resource, id_, version, when)
+    served = stamp_write(served, current.body if current is not None else None)
     record = StoredRecord(
         type=served["resourceType"],
         id=id_,
@@ -103,6 +116,7 @@ def write_version(
     except VersionConflict as exc:
         raise conflict_error(exc) from exc
     on_version_written(ctx, served)
+    note_touched(record.type, id_, index.compartments)
     return record
 
 
@@ -113,6 +127,7 @@ def conflict_error(exc: VersionConflict, retry: str = "read it and retry") -> Fh
 def write_tombstone(
     ctx: ServerContext, session: StoreSession, current: StoredRecord
 ) -> StoredRecord:
+    check_delete(current.body)
     apply_delete_rules(ctx, session, current)
     when = next_instant(current)
     record = StoredRecord(
@@ -128,6 +143,7 @@ def write_tombstone(
         session.write([Write(record, None, current.version)])
     except VersionConflict as exc:
         raise conflict_error(exc, "retry the delete") from exc
+    note_touched(current.type, current.id, [])
     return record
 
 

@@ -221,6 +221,20 @@ class IndexExtractor:
                 return iv.reference_values(code, nodes, plan.param.targets, self.own_bases)[0]
         return []
 
+    def compartments(self, resource: dict[str, Any]) -> list[str]:
+        """The Patient ids whose compartment holds this resource, without a whole index."""
+        resource_type = resource.get("resourceType")
+        patients: list[str] = []
+        if resource_type == "Patient" and isinstance(resource.get("id"), str):
+            patients.append(resource["id"])
+        for code in self.registry.compartment_params.get(str(resource_type)) or ():
+            patients.extend(
+                r.target_id
+                for r in self.references(resource, code)
+                if r.target_type == "Patient" and r.target_id
+            )
+        return list(dict.fromkeys(patients))
+
     @staticmethod
     def _add_ranges(index: ResourceIndex, code: str, ranges: list) -> None:
         if not ranges:

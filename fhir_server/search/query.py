@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from fhir_server.abdm import abha
 from fhir_server.errors import FhirError, Issue, bad_request, not_supported
@@ -49,6 +49,8 @@ from fhir_server.search.result_params import (
     Include,
     ResultParameters,
 )
+from fhir_server.search.terminology_modifiers import MODIFIERS as TERMINOLOGY_MODIFIERS
+from fhir_server.search.terminology_modifiers import terminology_predicate
 from fhir_server.storage.query import (
     And,
     Composite,
@@ -94,7 +96,6 @@ MODIFIERS: dict[str, frozenset[str]] = {
     "uri": frozenset({"missing", "above", "below"}),
     "composite": frozenset({"missing"}),
 }
-TERMINOLOGY_MODIFIERS = frozenset({"in", "not-in", "above", "below"})
 RESULT_PARAMS = frozenset(
     {
         "_sort",
@@ -167,6 +168,8 @@ class SearchQueryParser:
         self._now = now or (lambda: datetime.now(UTC))
         # resource type -> why its index may be incomplete (a running $reindex), or None
         self.indexing: Callable[[str], str | None] | None = None
+        # the TerminologyService for :in/:not-in/:above/:below (set by build_context)
+        self.terminology: Any = None
 
     @classmethod
     def from_settings(
@@ -291,11 +294,9 @@ class SearchQueryParser:
         if param.type == "special" or (param.type != "composite" and not param.expression):
             self._unknown(ctx, f"Search parameter '{code}' is not supported", name)
             return None
-        if colon and modifier in TERMINOLOGY_MODIFIERS and param.type == "token":
-            raise not_supported(
-                f"Parameter '{name}': the :{modifier} modifier needs the terminology service, "
-                "which is not available yet"
-            )
+        if colon and modifier in TERMINOLOGY_MODIFIERS and param.type == "token" and not dot:
+            raw = qv.split_unescaped(value, ",")
+            return terminology_predicate(self.terminology, name, code, modifier, raw, ctx.warnings)
         type_modifier: str | None = None
         if colon and param.type == "reference" and modifier not in MODIFIERS["reference"]:
             if not self.registry.is_resource_type(modifier):

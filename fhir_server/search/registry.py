@@ -20,6 +20,8 @@ from fhir_server.errors import bad_request
 
 RESOURCES_DIR = Path(__file__).resolve().parents[2] / "resources"
 SEARCH_PARAMETERS_FILE = RESOURCES_DIR / "search-parameters.json"
+# parameters of the resource types this server accepts beyond R4 (validation/additional_types)
+ADDITIONAL_SEARCH_PARAMETERS_FILE = RESOURCES_DIR / "search-parameters-additional.json"
 PATIENT_COMPARTMENT_FILE = RESOURCES_DIR / "compartmentdefinition-patient.json"
 CHOICE_ELEMENTS_FILE = RESOURCES_DIR / "choice-elements.json"
 
@@ -123,7 +125,8 @@ class SearchParameterRegistry:
     def load_default(cls) -> SearchParameterRegistry:
         """The registry of the official R4 parameters shipped in resources/."""
         return cls(
-            orjson.loads(SEARCH_PARAMETERS_FILE.read_bytes()),
+            orjson.loads(SEARCH_PARAMETERS_FILE.read_bytes())
+            + orjson.loads(ADDITIONAL_SEARCH_PARAMETERS_FILE.read_bytes()),
             orjson.loads(PATIENT_COMPARTMENT_FILE.read_bytes()),
             orjson.loads(CHOICE_ELEMENTS_FILE.read_bytes()),
         )

@@ -8,7 +8,7 @@ with what it writes, which is what makes conditional create race-free.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +17,7 @@ from typing import Protocol
 from fhir_server.errors import FhirError
 from fhir_server.storage.query import Predicate, SearchPage, SearchQuery
 from fhir_server.storage.records import ResourceIndex, StoredRecord, Write
+from fhir_server.storage.terminology_base import TerminologyStore
 
 
 class VersionConflict(Exception):
@@ -75,6 +76,42 @@ class IndexUpdate:
     index: ResourceIndex
 
 
+@dataclass(frozen=True, slots=True)
+class ExportSelection:
+    """Current resources of one type to stream for a bulk export.
+
+    `where` holds search criteria (`_since`, `_typeFilter`, a Group's compartments);
+    `in_any_compartment` keeps only resources in some Patient's compartment (Patient-level
+    export), which no search predicate can say without listing every Patient id.
+    """
+
+    type: str
+    where: Predicate | None = None
+    in_any_compartment: bool = False
+
+
+@dataclass
+class CommitHooks:
+    """Work that joins a write session's unit of work, around its commit.
+
+    `before` runs inside the session, after the caller's last write and before the
+    commit, only when the session wrote something: what it writes commits (or rolls
+    back) with the caller's writes. `after` runs once the commit has succeeded. The
+    audit trail uses them to record a write's AuditEvent in the write's own transaction.
+    """
+
+    before: list[Callable[[StoreSession], None]] = field(default_factory=list)
+    after: list[Callable[[], None]] = field(default_factory=list)
+
+    def run_before(self, session: StoreSession) -> None:
+        for hook in self.before:
+            hook(session)
+
+    def run_after(self) -> None:
+        for hook in self.after:
+            hook()
+
+
 class StoreSession(Protocol):
     def read(self, type_: str, id_: str) -> StoredRecord | None:
         """Current version, tombstones included (deleted=True)."""
@@ -120,10 +157,25 @@ class StoreSession(Protocol):
 class Store(Protocol):
     kind: str  # "sqlite" | "mongodb" | "mongomock"
     transactional: bool  # True when write sessions are really atomic
+    commit_hooks: CommitHooks  # run around the commit of write sessions that wrote
 
     def session(self, write: bool = False) -> AbstractContextManager[StoreSession]: ...
 
     def iter_current(self, type_: str | None = None) -> Iterator[StoredRecord]:
         """Every current non-deleted record (reindex, export), streamed."""
 
+    def iter_export(self, selections: Sequence[ExportSelection]) -> Iterator[StoredRecord]:
+        """The current records of each selection in turn, streamed with flat memory.
+
+        SQLite reads every selection in one read transaction (one snapshot: a resource
+        updated meanwhile appears once, as it was); MongoDB walks each type by `rid`,
+        which an update never changes, so a resource also appears at most once.
+        """
+
     def close(self) -> None: ...
+
+
+class TerminologyStoreHolder(Protocol):
+    """A store that also holds a concept store for big code systems (both adapters do)."""
+
+    terminology: TerminologyStore

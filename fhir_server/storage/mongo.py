@@ -112,6 +112,8 @@ from fhir_server.instants import to_micros
 from fhir_server.storage import mongo_layout as layout
 from fhir_server.storage import mongo_query as mq
 from fhir_server.storage.base import (
+    CommitHooks,
+    ExportSelection,
     HistoryPage,
     HistoryQuery,
     IndexUpdate,
@@ -122,6 +124,7 @@ from fhir_server.storage.base import (
 from fhir_server.storage.cursor import decode_cursor, encode_cursor
 from fhir_server.storage.query import Predicate, SearchPage, SearchQuery
 from fhir_server.storage.records import StoredRecord, Write
+from fhir_server.storage.terminology_mongo import MongoTerminologyStore
 
 log = logging.getLogger("fhir_server.storage.mongo")
 
@@ -138,10 +141,13 @@ class MongoStore:
         self.transactional = transactional
         self.db = client[database]
         self.untransacted_sessions = 0  # write sessions run through the no-op seam
+        self.commit_hooks = CommitHooks()
         self._local = threading.local()
         try:
             self.db.resources.create_indexes(layout.RESOURCE_INDEXES)
             self.db.history.create_indexes(layout.HISTORY_INDEXES)
+            # big code systems (LOINC, SNOMED CT): concept collections beside the resources
+            self.terminology = MongoTerminologyStore(self.db)
         except ConnectionFailure as exc:
             raise StoreUnavailable(f"cannot reach MongoDB: {exc}") from exc
 
@@ -194,7 +200,10 @@ class MongoStore:
                 write_concern=WriteConcern("majority"),
             )
             try:
-                yield MongoSession(self.db, client_session, write=True)
+                session = MongoSession(self.db, client_session, write=True)
+                yield session
+                if session.wrote:
+                    self.commit_hooks.run_before(session)
             except BaseException as exc:
                 if client_session.in_transaction:
                     client_session.abort_transaction()
@@ -208,6 +217,8 @@ class MongoStore:
                 if exc.has_error_label(_TRANSIENT):
                     raise TransactionConflict("The transaction") from exc
                 raise
+            if session.wrote:
+                self.commit_hooks.run_after()
 
     @contextmanager
     def _reading(self) -> Iterator[MongoSession]:
@@ -222,7 +233,11 @@ class MongoStore:
             if self.untransacted_sessions == 0:
                 log.warning("%s has no transactions: write sessions are not atomic", self.kind)
             self.untransacted_sessions += 1
-        yield MongoSession(self.db, None, write=write)
+        session = MongoSession(self.db, None, write=write)
+        yield session
+        if session.wrote:
+            self.commit_hooks.run_before(session)
+            self.commit_hooks.run_after()
 
     # -- streaming and lifecycle --------------------------------------------------------
     def iter_current(self, type_: str | None = None) -> Iterator[StoredRecord]:
@@ -236,6 +251,18 @@ class MongoStore:
         finally:
             cursor.close()
 
+    def iter_export(self, selections: Sequence[ExportSelection]) -> Iterator[StoredRecord]:
+        for selection in selections:
+            where = mq.base_filter((selection.type,), selection.where)
+            if selection.in_any_compartment:
+                where[layout.PATIENTS + ".0"] = {"$exists": True}
+            cursor = self.db.resources.find(where, layout.RECORD_FIELDS, batch_size=1000)
+            try:
+                for doc in cursor.sort("rid", 1):
+                    yield layout.to_record(doc)
+            finally:
+                cursor.close()
+
     def drop_database(self) -> None:
         self.client.drop_database(self.db.name)
 
@@ -247,6 +274,7 @@ class MongoSession:
     def __init__(self, db: Any, client_session: Any | None, write: bool) -> None:
         self.db = db
         self.writable = write
+        self.wrote = False  # commit hooks run only for sessions that changed something
         self.client_session = client_session
         # mongomock refuses a `session` argument, so it is passed only when there is one
         self._s: dict[str, Any] = {"session": client_session} if client_session else {}
@@ -388,6 +416,7 @@ class MongoSession:
     def write(self, writes: Sequence[Write]) -> None:
         if not self.writable:
             raise RuntimeError("write() needs a write session")
+        self.wrote = True
         history: list[dict[str, Any]] = []
         pending: dict[tuple[str, str, int], dict[str, Any]] = {}  # versions in `history`
         inserted = self._insert_new(writes)

@@ -84,6 +84,8 @@ def translate(p: q.Predicate) -> Filter:
             return {"$nor": [present]} if missing else present
         case q.Token():
             return _token(p)
+        case q.TokenIn():
+            return _token_in(p)
         case q.TokenText(param=param, text=text):
             return _element(layout.TOKENS, param, {"t": {"$regex": "(?:^| )" + re.escape(text)}})
         case q.String():
@@ -133,6 +135,18 @@ def _token(p: q.Token) -> Filter:
     elif p.system is not None:
         condition["s"] = p.system
     return _element(layout.TOKENS, p.param, condition)
+
+
+def _token_in(p: q.TokenIn) -> Filter:
+    """One `$elemMatch` with a `$in` on the code per system (index bounds per system)."""
+    by_system: dict[str, list[str]] = {}
+    for system, code in p.codes:
+        by_system.setdefault(system, []).append(code)
+    alternatives: list[Filter] = [
+        {"s": system, "c": {"$in": list(dict.fromkeys(codes))}}
+        for system, codes in by_system.items()
+    ]
+    return _any_element(layout.TOKENS, p.param, alternatives)
 
 
 def _string(p: q.String) -> Filter:

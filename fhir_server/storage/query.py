@@ -25,6 +25,18 @@ class Token:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenIn:
+    """Token match against a set of (system, code) pairs, e.g. a ValueSet expansion.
+
+    One predicate instead of an Or of Tokens: expansions run to thousands of codes,
+    which adapters render as one IN list per system.
+    """
+
+    param: str
+    codes: tuple[tuple[str, str], ...]  # (system, code)
+
+
+@dataclass(frozen=True, slots=True)
 class TokenText:
     param: str
     text: str  # normalised; matches a prefix of any word of the stored text
@@ -121,6 +133,7 @@ class Nothing:
 
 Predicate = (
     Token
+    | TokenIn
     | TokenText
     | String
     | Range

@@ -18,6 +18,8 @@ from fhir_server.errors import FhirError
 from fhir_server.instants import from_micros, to_micros
 from fhir_server.storage import sqlite_reindex, sqlite_search
 from fhir_server.storage.base import (
+    CommitHooks,
+    ExportSelection,
     HistoryPage,
     HistoryQuery,
     IndexUpdate,
@@ -28,6 +30,7 @@ from fhir_server.storage.cursor import decode_cursor, encode_cursor
 from fhir_server.storage.query import Predicate, SearchPage, SearchQuery
 from fhir_server.storage.records import ResourceIndex, StoredRecord, Write
 from fhir_server.storage.sqlite_schema import DDL, INDEX_TABLES, SCHEMA_VERSION
+from fhir_server.storage.terminology_sqlite import SQLiteTerminologyStore
 
 _INF = float("inf")
 _RECORD_COLUMNS = "r.type, r.id, r.version, r.last_updated, r.deleted, r.body"
@@ -60,6 +63,9 @@ class SQLiteStore:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._create_schema()
+        self.commit_hooks = CommitHooks()
+        # big code systems (LOINC, SNOMED CT): concept tables in the same file
+        self.terminology = SQLiteTerminologyStore(self._conn)
 
     @classmethod
     def from_url(cls, url: str, busy_timeout_ms: int = 30_000) -> SQLiteStore:
@@ -117,12 +123,17 @@ class SQLiteStore:
             yield SQLiteSession(conn, write)
             return
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        session = SQLiteSession(conn, write)
         try:
-            yield SQLiteSession(conn, write)
+            yield session
+            if session.wrote:
+                self.commit_hooks.run_before(session)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        if session.wrote:
+            self.commit_hooks.run_after()
 
     def iter_current(self, type_: str | None = None) -> Iterator[StoredRecord]:
         # a dedicated connection: a long stream must not hold a pooled thread connection
@@ -140,6 +151,20 @@ class SQLiteStore:
         finally:
             conn.close()
 
+    def iter_export(self, selections: Sequence[ExportSelection]) -> Iterator[StoredRecord]:
+        # one dedicated connection and one read transaction: a consistent snapshot. No
+        # mmap: reads through SQLite's small page cache keep the resident set flat.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("BEGIN")
+            for selection in selections:
+                sql, args = _export_sql(conn, selection)
+                for row in conn.execute(sql, args):
+                    yield _record(row)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
     def close(self) -> None:
         with self._all_lock:
             for conn in self._all:
@@ -153,6 +178,7 @@ class SQLiteSession:
     def __init__(self, conn: sqlite3.Connection, write: bool) -> None:
         self.conn = conn
         self.writable = write
+        self.wrote = False  # commit hooks run only for sessions that changed something
 
     # -- reads -----------------------------------------------------------------------
     def read(self, type_: str, id_: str) -> StoredRecord | None:
@@ -239,6 +265,7 @@ class SQLiteSession:
     def write(self, writes: Sequence[Write]) -> None:
         if not self.writable:
             raise RuntimeError("write() needs a write session")
+        self.wrote = True
         # A key written twice must see its own first write: such a call runs in segments.
         segment: list[Write] = []
         keys: set[tuple[str, str]] = set()
@@ -315,6 +342,16 @@ class SQLiteSession:
         if not self.writable:
             raise RuntimeError("replace_index() needs a write session")
         return sqlite_reindex.replace_index(self.conn, entries)
+
+
+def _export_sql(conn: sqlite3.Connection, selection: ExportSelection) -> tuple[str, list[Any]]:
+    """One export selection's records in rid order, planned like a search's pages."""
+    p = sqlite_search.plan(conn, (selection.type,), selection.where, keyset=True)
+    where = p.where
+    if selection.in_any_compartment:
+        where += " AND EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid)"
+    group = f" GROUP BY {p.rid}" if p.grouped else ""
+    return f"SELECT {_RECORD_COLUMNS} FROM {p.source} WHERE {where}{group} ORDER BY {p.rid}", p.args
 
 
 def _rows_by_key(

@@ -44,6 +44,7 @@ class Lookup:
 
 LOOKUP_TYPES = (
     q.Token,
+    q.TokenIn,
     q.TokenText,
     q.String,
     q.Range,
@@ -59,6 +60,8 @@ def lookup_of(p: q.Predicate) -> Lookup | None:
     match p:
         case q.Token():
             return _token(p)
+        case q.TokenIn():
+            return _token_in(p)
         case q.TokenText():
             escaped = _like_escape(p.text)
             return Lookup(
@@ -213,6 +216,22 @@ def _token(p: q.Token) -> Lookup:
     # idx_token_code is (type, param, code, system, rid)
     ordered = p.code is not None and (p.no_system or p.system is not None)
     return Lookup("idx_token", p.param, " AND ".join(parts), tuple(args), ordered)
+
+
+def _token_in(p: q.TokenIn) -> Lookup:
+    """One `code IN (...)` per system: each is a run of seeks on idx_token_code."""
+    by_system: dict[str, list[str]] = {}
+    for system, code in p.codes:
+        by_system.setdefault(system, []).append(code)
+    if not by_system:
+        return Lookup("idx_token", p.param, "0", ())
+    alternatives: list[str] = []
+    args: list[Any] = []
+    for system, codes in by_system.items():
+        codes = list(dict.fromkeys(codes))
+        alternatives.append(f"(code IN ({', '.join('?' for _ in codes)}) AND system = ?)")
+        args += [*codes, system]
+    return Lookup("idx_token", p.param, " OR ".join(alternatives), tuple(args))
 
 
 def _string(p: q.String) -> Lookup:

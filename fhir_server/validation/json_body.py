@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from fhir_server.errors import FhirError
-from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
+from fhir_server.validation.additional_types import SERVER_RESOURCE_TYPES
 
 _ORJSON_DEPTH_MESSAGE = "depth limit exceeded"
 
@@ -77,7 +77,7 @@ def require_resource(obj: Any, expected_type: str | None) -> dict[str, Any]:
         )
     if not isinstance(resource_type, str):
         raise FhirError(400, "structure", "resourceType must be a string", ["resourceType"])
-    if resource_type not in R4_RESOURCE_TYPES:
+    if resource_type not in SERVER_RESOURCE_TYPES:
         raise FhirError(
             400,
             "not-supported",

@@ -48,6 +48,10 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from fhir_server.errors import FhirError, Issue
+from fhir_server.validation.additional_types import (
+    ADDITIONAL_RESOURCE_TYPES,
+    additional_type_issues,
+)
 from fhir_server.validation.paths import fhir_path
 from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
 from fhir_server.validation.schema import schema_issues
@@ -201,10 +205,12 @@ class ResourceValidator:
         self.schema_on_write = schema_on_write
 
     def validate(self, resource: dict[str, Any]) -> None:
-        """Raise FhirError(400) with one issue per problem; return None when valid."""
+        """Raise FhirError (400; 422 for an additional type) with one issue per problem."""
         issues = self.issues(resource)
         if issues:
-            raise FhirError(400, "invalid", "", issues=issues)
+            # an additional type's rules (ViewDefinition) are checked on well-formed JSON
+            extra = resource["resourceType"] in ADDITIONAL_RESOURCE_TYPES
+            raise FhirError(422 if extra else 400, "invalid", "", issues=issues)
 
     def issues(self, resource: dict[str, Any], *, with_schema: bool | None = None) -> list[Issue]:
         """Every problem found (empty when valid). The caller ran require_resource."""
@@ -213,6 +219,8 @@ class ResourceValidator:
         id_issue = _id_issue(resource, f"{root}.id")
         if id_issue:
             issues.append(id_issue)
+        if root in ADDITIONAL_RESOURCE_TYPES:
+            return dedupe([*issues, *additional_type_issues(resource)])
         embedded, needs_schema = _embedded_issues(resource, root)
         issues.extend(embedded)
         model = _model_class(root)

@@ -32,6 +32,7 @@ import orjson
 from jsonschema import Draft6Validator, ValidationError, validators
 
 from fhir_server.errors import Issue
+from fhir_server.terminology.bindings import binding_at
 from fhir_server.validation.paths import fhir_path
 from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
 
@@ -112,8 +113,16 @@ def _issues_for(error: ValidationError, root: str) -> Iterator[Issue]:
             yield Issue("error", "structure", text, [where])
         elif keyword == "enum":
             allowed = ", ".join(map(str, error.validator_value))
-            text = f"{where}: {_short(error.instance)} is not one of {allowed}"
-            yield Issue("error", "value", text, [where])
+            bound = binding_at(root, path)
+            if bound is None:
+                text = f"{where}: {_short(error.instance)} is not one of {allowed}"
+                yield Issue("error", "value", text, [where])
+            else:  # named as the binding check on write names it (terminology/bindings.py)
+                text = (
+                    f"{where}: {_short(error.instance)} is not in the value set {bound[1]}"
+                    f" ({bound[0]} binding; one of {allowed})"
+                )
+                yield Issue("error", "value", text, [where])
         elif keyword == "pattern":
             text = f"{where}: {_short(error.instance)} is not a valid value for this element"
             yield Issue("error", "value", text, [where])

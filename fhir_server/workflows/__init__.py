@@ -5,6 +5,14 @@ Each module registers the rules for its resource types with `rules.write_rule`;
 interaction — create, update, patch, transaction entries — obeys them.
 """
 
-from fhir_server.workflows import appointments, billing, dispensing, integrity, rules, tasks
+from fhir_server.workflows import (
+    appointments,
+    audit_trail,
+    billing,
+    dispensing,
+    integrity,
+    rules,
+    tasks,
+)
 
-__all__ = ["appointments", "billing", "dispensing", "integrity", "rules", "tasks"]
+__all__ = ["appointments", "audit_trail", "billing", "dispensing", "integrity", "rules", "tasks"]

@@ -105,7 +105,13 @@ def test_retired_or_deleted_parameter_stops_being_searchable(client: TestClient)
 
 def test_unusable_search_parameter_is_rejected(client: TestClient) -> None:
     bad = {**BIRTH_PLACE, "base": ["Spaceship"]}
-    assert_bad_request(client.post("/fhir/SearchParameter", json=bad), "base")
+    response = client.post("/fhir/SearchParameter", json=bad)
+    # the required binding of SearchParameter.base (resource-types) refuses it first
+    assert response.status_code == 422, response.text
+    issue = response.json()["issue"][0]
+    assert issue["code"] == "code-invalid"
+    assert issue["expression"] == ["SearchParameter.base[0]"]
+    assert "Spaceship" in issue["diagnostics"]
 
 
 def test_parameter_stored_by_another_worker_is_picked_up(
