@@ -126,9 +126,7 @@ def test_break_the_glass_is_audited(secured: TestClient) -> None:
     writer = registrar.headers("system/*.cruds", facility="HFR-A")
     pid = secured.post("/fhir/Patient", json=patient(), headers=writer).json()["id"]
     glass = registrar.headers("system/*.rs", facility="HFR-B", break_glass=True)
-    response = secured.get(
-        f"/fhir/Patient/{pid}", headers={**glass, "X-Purpose-Of-Use": "BTG"}
-    )
+    response = secured.get(f"/fhir/Patient/{pid}", headers={**glass, "X-Purpose-Of-Use": "BTG"})
     assert response.status_code == 200
     newest = max(_stored_events(secured), key=lambda e: e["meta"]["lastUpdated"])
     assert newest["purposeOfEvent"][0]["coding"][0]["code"] == "BTG"
