@@ -33,6 +33,16 @@ def add(
     break_glass: Annotated[
         bool, typer.Option(help="May request emergency (break-the-glass) access, always audited")
     ] = False,
+    patient: Annotated[
+        str | None,
+        typer.Option(help="Patient id its patient/ scopes are limited to (a personal app)"),
+    ] = None,
+    rate_per_minute: Annotated[
+        int | None, typer.Option(min=0, help="Its own request rate limit (0: none)")
+    ] = None,
+    max_body_bytes: Annotated[
+        int | None, typer.Option(min=1, help="Its own request size limit, in bytes")
+    ] = None,
     file: Annotated[
         Path | None, typer.Option(help="Clients file (default FHIR_AUTH_CLIENTS_FILE)")
     ] = None,
@@ -40,7 +50,16 @@ def add(
     """Register a client; prints its client_id (the `iss` and `sub` of its assertions)."""
     try:
         jwks = json.loads(jwks_file.read_text())
-        client = _registry(file).add(name, jwks, scopes.split(), facility, break_glass)
+        client = _registry(file).add(
+            name,
+            jwks,
+            scopes.split(),
+            facility,
+            break_glass,
+            rate_per_minute=rate_per_minute,
+            max_body_bytes=max_body_bytes,
+            patient=patient,
+        )
     except (ValueError, json.JSONDecodeError) as error:
         raise typer.BadParameter(str(error), param_hint="--jwks-file/--scopes") from None
     typer.echo(client.client_id)

@@ -20,6 +20,7 @@ from fhir_server.rest.context import ServerContext
 from fhir_server.search.runtime_params import on_version_written
 from fhir_server.security.acting import note_touched
 from fhir_server.security.facility import check_delete, stamp_write
+from fhir_server.security.patient_context import check_patient_write
 from fhir_server.storage.base import StoreSession, VersionConflict
 from fhir_server.storage.records import StoredRecord, Write
 from fhir_server.terminology.bindings import check_bindings
@@ -110,6 +111,7 @@ def write_version(
         method=method,
     )
     index = ctx.indexer.extract(served)
+    check_patient_write(record.type, index.compartments, "u" if current else "c")
     expected = current.version if current else 0
     try:
         session.write([Write(record, index, expected)])
@@ -128,6 +130,8 @@ def write_tombstone(
     ctx: ServerContext, session: StoreSession, current: StoredRecord
 ) -> StoredRecord:
     check_delete(current.body)
+    if current.body:
+        check_patient_write(current.type, ctx.indexer.compartments(orjson.loads(current.body)), "d")
     apply_delete_rules(ctx, session, current)
     when = next_instant(current)
     record = StoredRecord(

@@ -28,6 +28,7 @@ class Client:
     facility: str | None = None  # HFR id / Organization id the client acts for
     break_glass: bool = False  # may ask for emergency access (purpose BTG)
     disabled: bool = False
+    patient: str | None = None  # the Patient id its `patient/` scopes are limited to
     rate_per_minute: int | None = None  # None: the server's FHIR_RATE_LIMIT_PER_MINUTE
     max_body_bytes: int | None = None  # None: the server's FHIR_MAX_BODY_BYTES
     extra: dict[str, Any] = field(default_factory=dict)
@@ -57,6 +58,7 @@ class ClientRegistry:
         break_glass: bool = False,
         rate_per_minute: int | None = None,
         max_body_bytes: int | None = None,
+        patient: str | None = None,
     ) -> Client:
         bad = [s for s in scopes if not is_valid_scope_word(s)]
         if bad:
@@ -75,6 +77,7 @@ class ClientRegistry:
             break_glass=break_glass,
             rate_per_minute=rate_per_minute,
             max_body_bytes=max_body_bytes,
+            patient=patient,
         )
         with self._lock:
             clients = self._read()

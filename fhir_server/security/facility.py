@@ -23,6 +23,7 @@ import orjson
 
 from fhir_server.errors import FhirError, Issue
 from fhir_server.security.acting import Access, current
+from fhir_server.security.principal import Principal
 from fhir_server.storage.records import StoredRecord
 
 FACILITY_TAG_SYSTEM = "https://facility.ndhm.gov.in"
@@ -74,6 +75,19 @@ def check_owner(resource: dict[str, Any], facility: str, type_: str) -> None:
         )
 
 
+OTHER_FACILITY = (
+    "recorded by other facilities: no active consent of the patient covers this facility"
+    " (emergency access: header X-Purpose-Of-Use: BTG, for tokens with that right; it is"
+    " audited)"
+)
+OUTSIDE_PATIENT = "outside the compartment of the access token's patient (patient/ scopes)"
+
+
+def _patient_only(principal: Principal, type_: str) -> bool:
+    """No system/ or user/ scope lets this token read or search `type_` at large."""
+    return not principal.scopes.allows(type_, "r") and not principal.scopes.allows(type_, "s")
+
+
 class Visibility:
     """Decides, for the current request, which stored records it may see.
 
@@ -92,55 +106,57 @@ class Visibility:
         return self.access is not None and self.access.principal.facility is not None
 
     def may_see(self, record: StoredRecord) -> bool:
-        if self.access is None or record.deleted or not record.body:
-            return True
-        if not self.bound:
-            if not self.access.notes.full:
+        return self._refusal(record) is None
+
+    def _refusal(self, record: StoredRecord) -> str | None:
+        """Why the current request may not see this record, or None when it may."""
+        access = self.access
+        if access is None or record.deleted or not record.body:
+            return None
+        principal = access.principal
+        one_patient = principal.patient is not None and _patient_only(principal, record.type)
+        if not (self.bound or one_patient):
+            if not access.notes.full:
                 patients = self._compartments(orjson.loads(record.body))
-                self.access.notes.touched(record.type, record.id, patients)
-            return True
+                access.notes.touched(record.type, record.id, patients)
+            return None
         resource = orjson.loads(record.body)
-        owner = recorded_by(resource)
         patients = self._compartments(resource)
-        self.access.notes.touched(record.type, record.id, patients)
-        facility = self.access.principal.facility
-        if owner is None or owner == facility or not patients:
-            # unstamped, our own, or not about a patient (a Slot, an Organization, a
-            # ViewDefinition): the boundary guards patients' records only
-            return True
-        if self.access.break_glass:
-            return True  # allowed to this token, and its audit record says BTG
-        if facility not in self.access.consented:
-            self.access.consented[facility] = self._consented(facility)
-        return bool(set(patients) & self.access.consented[facility])
+        access.notes.touched(record.type, record.id, patients)
+        if one_patient and principal.patient not in patients:
+            return OUTSIDE_PATIENT
+        facility = principal.facility
+        owner = recorded_by(resource)
+        if facility is None or owner is None or owner == facility or not patients:
+            # unbound, unstamped, our own, or not about a patient (a Slot, an
+            # Organization, a ViewDefinition): the boundary guards patients' records only
+            return None
+        if access.break_glass:
+            return None  # allowed to this token, and its audit record says BTG
+        if facility not in access.consented:
+            access.consented[facility] = self._consented(facility)
+        if set(patients) & access.consented[facility]:
+            return None
+        return OTHER_FACILITY
 
     def filter(self, records: Iterable[StoredRecord], issues: list[Issue]) -> list[StoredRecord]:
         kept: list[StoredRecord] = []
-        withheld = 0
+        withheld: dict[str, int] = {}
         for record in records:
-            if self.may_see(record):
+            reason = self._refusal(record)
+            if reason is None:
                 kept.append(record)
             else:
-                withheld += 1
-        if withheld:
+                withheld[reason] = withheld.get(reason, 0) + 1
+        for reason, count in withheld.items():
             assert self.access is not None
-            self.access.notes.withheld += withheld
+            self.access.notes.withheld += count
             issues.append(
-                Issue(
-                    "information",
-                    "suppressed",
-                    f"Withheld {withheld} resource(s) recorded by other facilities: no active"
-                    " consent of the patient covers this facility (emergency access: header"
-                    " X-Purpose-Of-Use: BTG, for tokens with that right; it is audited)",
-                )
+                Issue("information", "suppressed", f"Withheld {count} resource(s) {reason}")
             )
         return kept
 
     def require(self, record: StoredRecord) -> None:
-        if not self.may_see(record):
-            raise FhirError(
-                403,
-                "forbidden",
-                f"{record.type}/{record.id} was recorded by another facility and no active"
-                " consent of the patient covers this facility",
-            )
+        reason = self._refusal(record)
+        if reason is not None:
+            raise FhirError(403, "forbidden", f"{record.type}/{record.id} is withheld: {reason}")

@@ -21,11 +21,15 @@ class Principal:
 
     def require(self, type_: str, permission: str, what: str = "") -> None:
         """403 unless a scope grants `permission` (a letter of `cruds`) on `type_`."""
-        if not self.scopes.allows(type_, permission):
+        if not self.allows(type_, permission):
             raise ScopeDenied(type_, permission, what)
 
     def allows(self, type_: str, permission: str) -> bool:
-        return self.scopes.allows(type_, permission)
+        return self.scopes.allows(type_, permission, patient_context=self.patient is not None)
+
+    def patient_bound(self, type_: str, permission: str) -> bool:
+        """Only a `patient/` scope grants this: it reaches the token patient's records only."""
+        return self.patient is not None and self.scopes.only_for_a_patient(type_, permission)
 
 
 _NAMES = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search"}

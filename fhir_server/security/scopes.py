@@ -5,10 +5,12 @@ permissions. SMART v2 writes the permissions as letters out of `cruds` (create, 
 update, delete, search); v1 wrote `read`, `write` or `*`, which mean `rs`, `cud` and
 `cruds`. Other scopes (`openid`, `launch`, `offline_access`, ...) grant no data access.
 
-Two kinds are accepted in a token but grant nothing yet, because granting them as if
-unrestricted would leak what they keep out: v2 scopes restricted by a query
-(`system/Observation.rs?category=laboratory`), and `patient/` scopes, which limit access
-to one patient's compartment (this server has no patient-facing launch yet).
+`patient/` scopes grant only with a patient context (the token's `patient` claim), and
+then only within that Patient's compartment (enforced by `security.facility.Visibility`
+on reads and `security.patient_context` on writes); without one they grant nothing.
+v2 scopes restricted by a query (`system/Observation.rs?category=laboratory`) are
+accepted in a token but grant nothing yet: granting them as if unrestricted would leak
+what the query keeps out.
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ class Scope:
     permissions: frozenset[str]
     query: str | None = None  # a v2 granular restriction; grants nothing for now
 
-    def grants(self, type_: str, permission: str) -> bool:
+    def grants(self, type_: str, permission: str, patient_context: bool = False) -> bool:
         return (
             self.query is None
-            and self.context != "patient"
+            and (self.context != "patient" or patient_context)
             and permission in self.permissions
             and (self.type == "*" or self.type == type_)
         )
@@ -82,8 +84,14 @@ class Scopes:
         words = text.split() if isinstance(text, str) else list(text)
         return cls(tuple(s for s in (parse_scope(w) for w in words) if s is not None))
 
-    def allows(self, type_: str, permission: str) -> bool:
-        return any(scope.grants(type_, permission) for scope in self.scopes)
+    def allows(self, type_: str, permission: str, patient_context: bool = False) -> bool:
+        return any(scope.grants(type_, permission, patient_context) for scope in self.scopes)
+
+    def only_for_a_patient(self, type_: str, permission: str) -> bool:
+        """True when only `patient/` scopes grant this: access is to one compartment."""
+        return self.allows(type_, permission, patient_context=True) and not self.allows(
+            type_, permission
+        )
 
 
 def is_valid_scope_word(text: str) -> bool:

@@ -61,14 +61,23 @@ class TokenEndpoint:
         client = self._authenticate(assertion, token_url)
         scope = self._granted_scope(client, form.get("scope"))
         token, lifetime = self.tokens.issue(
-            issuer, audience, client.client_id, scope, client.facility, client.break_glass
+            issuer,
+            audience,
+            client.client_id,
+            scope,
+            client.facility,
+            client.break_glass,
+            client.patient,
         )
-        return {
+        body: dict[str, Any] = {
             "access_token": token,
             "token_type": "bearer",
             "expires_in": lifetime,
             "scope": scope,
         }
+        if client.patient:
+            body["patient"] = client.patient
+        return body
 
     def _authenticate(self, assertion: str, token_url: str) -> Client:
         try:

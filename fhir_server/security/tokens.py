@@ -62,6 +62,7 @@ class TokenService:
         scope: str,
         facility: str | None,
         break_glass: bool,
+        patient: str | None = None,
     ) -> tuple[str, int]:
         now = int(time.time())
         claims: dict[str, Any] = {
@@ -78,6 +79,8 @@ class TokenService:
             claims["facility"] = facility
         if break_glass:
             claims["btg"] = True
+        if patient:
+            claims["patient"] = patient  # the SMART launch context of patient/ scopes
         token = jwt.encode(
             claims, self.key.private_key, algorithm=ALGORITHM, headers={"kid": self.key.kid}
         )

@@ -181,3 +181,35 @@ def test_everything_returns_only_readable_types(secured: TestClient) -> None:
     assert "Encounter" in outcome["issue"][0]["diagnostics"]
     denied = secured.get(path, headers=registrar.headers("system/Observation.r"))
     assert denied.status_code == 403
+
+
+def test_patient_scopes_reach_the_token_patients_compartment_only(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    admin = registrar.headers(ADMIN)
+    mine = secured.post("/fhir/Patient", json=patient(), headers=admin).json()["id"]
+    other = secured.post("/fhir/Patient", json=patient(given="Ravi"), headers=admin).json()["id"]
+    own_obs = secured.post("/fhir/Observation", json=observation(mine), headers=admin).json()
+    other_obs = secured.post("/fhir/Observation", json=observation(other), headers=admin).json()
+    app = registrar.headers(
+        "patient/Observation.crs patient/Patient.r", rate_per_minute=0, patient=mine
+    )
+    assert secured.get(f"/fhir/Observation/{own_obs['id']}", headers=app).status_code == 200
+    assert secured.get(f"/fhir/Observation/{other_obs['id']}", headers=app).status_code == 403
+    assert secured.get(f"/fhir/Patient/{mine}", headers=app).status_code == 200
+    assert secured.get(f"/fhir/Patient/{other}", headers=app).status_code == 403
+    found = secured.get("/fhir/Observation", headers=app).json()
+    assert found["total"] == 1  # the compartment is in the query: totals count only hers
+    assert [e["resource"]["id"] for e in found["entry"]] == [own_obs["id"]]
+    assert secured.post("/fhir/Observation", json=observation(mine), headers=app).status_code == 201
+    refused = secured.post("/fhir/Observation", json=observation(other), headers=app)
+    assert refused.status_code == 403
+    assert "outside the compartment" in refused.json()["issue"][0]["diagnostics"]
+    everything = secured.get(f"/fhir/Patient/{mine}/$everything", headers=app).json()
+    assert {e["resource"]["id"] for e in everything["entry"] if "id" in e["resource"]} >= {
+        mine,
+        own_obs["id"],
+    }
+    assert other_obs["id"] not in str(everything)
+    # the same scopes without a patient context grant nothing
+    unbound = registrar.headers("patient/Observation.rs")
+    assert secured.get("/fhir/Observation", headers=unbound).status_code == 403
