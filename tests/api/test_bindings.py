@@ -246,3 +246,25 @@ def test_schema_on_write_names_element_and_value_set_too(
     [issue] = response.json()["issue"]
     assert issue["expression"] == ["Patient.gender"]
     assert "http://hl7.org/fhir/ValueSet/administrative-gender" in issue["diagnostics"]
+
+
+# -- shipped content covers data-type and extensible bindings ------------------------------
+
+
+def test_shipped_content_checks_data_type_and_extensible_bindings(client: TestClient) -> None:
+    terminology = client.app.state.ctx.terminology
+    for url in (
+        "http://hl7.org/fhir/ValueSet/identifier-use",
+        "http://hl7.org/fhir/ValueSet/contact-point-system",
+        "http://hl7.org/fhir/ValueSet/name-use",
+        ACT_ENCOUNTER,
+    ):
+        assert terminology.has_value_set(url), url  # shipped, nothing stored by the test
+    bad_use = patient(identifier=[{"use": "sometimes", "system": "urn:x", "value": "1"}])
+    _assert_binding_error(
+        client.post("/fhir/Patient", json=bad_use), "Patient.identifier[0].use", "identifier-use"
+    )
+    _with_patient(client)
+    response = client.post("/fhir/Encounter", json=_unknown_class("p1"), headers=OO)
+    assert response.status_code == 201, response.text
+    assert [i["severity"] for i in response.json()["issue"]] == ["warning"]
