@@ -46,6 +46,17 @@ ROUTE_FAMILIES = [
     ("GET", "/fhir/Appointment/$find"),
     ("POST", "/fhir/$reindex"),
     ("GET", "/fhir/OperationDefinition/everything"),
+    ("GET", "/fhir/$export"),
+    ("GET", "/fhir/Patient/$export"),
+    ("GET", "/fhir/bulk-status/0123456789abcdef0123456789abcdef"),
+    ("DELETE", "/fhir/bulk-status/0123456789abcdef0123456789abcdef"),
+    ("GET", "/fhir/bulk-files/0123456789abcdef0123456789abcdef/Patient-1.ndjson"),
+    ("POST", "/fhir/ViewDefinition/$run"),
+    ("GET", "/fhir/ViewDefinition/v1/$run"),
+    ("GET", "/fhir/ValueSet/$expand"),
+    ("GET", "/fhir/CodeSystem/$lookup"),
+    ("POST", "/fhir/ConceptMap/$translate"),
+    ("GET", "/fhir/AuditEvent"),
 ]
 
 
