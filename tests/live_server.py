@@ -25,8 +25,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(store: str, workers: int = 1) -> Iterator[str]:
-    """The origin (http://127.0.0.1:PORT) of a server on `store`, stopped afterwards."""
+def running_server(
+    store: str, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The origin (http://127.0.0.1:PORT) of a server on `store`, stopped afterwards;
+    `env` adds settings (FHIR_AUTH=smart, ...)."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -42,7 +45,7 @@ def running_server(store: str, workers: int = 1) -> Iterator[str]:
             "warning",
         ],
         cwd=REPO,
-        env={**os.environ, "FHIR_STORE": store},
+        env={**os.environ, "FHIR_STORE": store, **(env or {})},
     )
     origin = f"http://127.0.0.1:{port}"
     try:

@@ -3,8 +3,21 @@
 // A record this long is unusual; stop there so a phone stays responsive, and say so.
 export const MAX_RESOURCES = 2000;
 
+// With authentication on, the page sends the bearer token the user pasted (kept for this
+// tab only, never in the URL or a cookie).
+const TOKEN_KEY = 'fhir-access-token';
+
+export function accessToken() {
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+export function setAccessToken(token) {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
 export class RecordError extends Error {
-  /** kind: 'not-found' | 'server' | 'network'; diagnostics: OperationOutcome texts. */
+  /** kind: 'not-found' | 'auth' | 'server' | 'network'; diagnostics: OperationOutcome texts. */
   constructor(kind, status, diagnostics) {
     super(diagnostics.join('; ') || kind);
     this.kind = kind;
@@ -57,7 +70,10 @@ function sameOrigin(link) {
 async function getBundle(url, signal) {
   let response;
   try {
-    response = await fetch(url, { headers: { Accept: 'application/fhir+json' }, signal });
+    const headers = { Accept: 'application/fhir+json' };
+    const token = accessToken();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    response = await fetch(url, { headers, signal });
   } catch (error) {
     if (error.name === 'AbortError') throw error;
     throw new RecordError('network', null, []);
@@ -76,7 +92,8 @@ async function getBundle(url, signal) {
     // the operation answers 404 not-found when no Patient carries the health ID;
     // any other 404 (unknown operation, wrong path) is a server problem to show as such
     const notFound = response.status === 404 && issues.some((i) => i.code === 'not-found');
-    throw new RecordError(notFound ? 'not-found' : 'server', response.status, diagnostics);
+    const kind = notFound ? 'not-found' : response.status === 401 ? 'auth' : 'server';
+    throw new RecordError(kind, response.status, diagnostics);
   }
   if (body?.resourceType !== 'Bundle') {
     throw new RecordError('server', response.status, ['The response was not a FHIR Bundle']);

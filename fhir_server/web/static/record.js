@@ -1,7 +1,9 @@
 // The record page: look up a health ID, then show and filter its timeline.
 
 import { parseAbha } from './abha.js';
-import { fetchRecord, indexResources, MAX_RESOURCES, RecordError } from './fhir.js';
+import {
+  accessToken, fetchRecord, indexResources, MAX_RESOURCES, RecordError, setAccessToken,
+} from './fhir.js';
 import { language, loadLanguage, locale, setLanguage, t } from './i18n.js';
 import {
   applyStaticLabels, renderChips, renderPatient, renderStatus, renderTimeline,
@@ -13,6 +15,7 @@ const ui = {
   form: $('lookup'), input: $('abha'), status: $('status'), patient: $('patient'),
   record: $('record'), capped: $('capped'), chips: $('chips'), from: $('from'), to: $('to'),
   clear: $('clear'), count: $('count'), timeline: $('timeline'), lang: $('lang'),
+  access: $('access'), tokenForm: $('token-form'), token: $('token'),
 };
 
 const state = {
@@ -68,6 +71,10 @@ async function lookUp(event) {
     if (error.name === 'AbortError') return;
     if (error instanceof RecordError && error.kind === 'not-found') {
       show({ kind: 'not-found' });
+    } else if (error instanceof RecordError && error.kind === 'auth') {
+      ui.access.open = true; // the server wants a token: offer the field
+      show({ kind: 'error', error });
+      ui.token.focus();
     } else {
       const known = error instanceof RecordError;
       show({ kind: 'error', error: known ? error : { kind: 'server', diagnostics: [String(error)] } });
@@ -132,6 +139,16 @@ function switchLanguage() {
 loadLanguage();
 applyStaticLabels(document);
 ui.form.addEventListener('submit', lookUp);
+ui.tokenForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  setAccessToken(ui.token.value.trim());
+  ui.token.value = '';
+  ui.access.open = false;
+  ui.input.focus();
+  ui.access.dataset.set = String(Boolean(accessToken()));
+  if (ui.input.value.trim()) ui.form.requestSubmit(); // retry the lookup that needed it
+});
+if (accessToken()) ui.access.dataset.set = 'true';
 ui.from.addEventListener('change', () => state.record && renderItems());
 ui.to.addEventListener('change', () => state.record && renderItems());
 ui.clear.addEventListener('click', clearFilters);

@@ -191,7 +191,8 @@ export function renderStatus(box, state) {
     box.append(el('p', '', t('notFound')));
   } else if (state.kind === 'error') {
     const { error } = state;
-    const title = error.kind === 'network' ? t('networkError') : t('error');
+    const titles = { network: t('networkError'), auth: t('needsToken') };
+    const title = titles[error.kind] ?? t('error');
     box.append(el('p', 'error-title', error.status ? `${title} (HTTP ${error.status})` : title));
     if (error.diagnostics?.length) {
       const list = el('ul', 'diagnostics');
