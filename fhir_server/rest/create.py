@@ -10,6 +10,7 @@ from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.retry import retry_conflicts
 from fhir_server.rest.versioning import new_id, write_version
+from fhir_server.security.consent import visibility
 from fhir_server.storage.base import StoreSession
 
 
@@ -36,7 +37,11 @@ def existing_match(
             f"If-None-Exist criteria {if_none_exist!r} match {len(matches)} resources",
         )
     if matches:
-        return InteractionResult(200, record=session.read(*matches[0]))
+        record = session.read(*matches[0])
+        if record is not None:
+            # the match is returned as the result: another facility's record stays hidden
+            visibility(ctx, session).require(record)
+        return InteractionResult(200, record=record)
     return None
 
 

@@ -177,3 +177,19 @@ def test_records_not_about_a_patient_are_shared(secured: TestClient) -> None:
     made = secured.post("/fhir/Organization", json=org, headers=net.a).json()
     assert made["meta"]["tag"][0]["code"] == "HFR-A"
     assert secured.get(f"/fhir/Organization/{made['id']}", headers=net.b).status_code == 200
+
+
+def test_conditional_create_does_not_hand_out_another_facilitys_record(
+    secured: TestClient,
+) -> None:
+    net = Network(secured)
+    criteria = {"If-None-Exist": f"identifier={ABHA['system']}|{ABHA['value']}"}
+    response = secured.post(
+        "/fhir/Patient", json=patient(identifier=[ABHA]), headers={**net.b, **criteria}
+    )
+    assert response.status_code == 403
+    assert "Sharma" not in response.text
+    same = secured.post(
+        "/fhir/Patient", json=patient(identifier=[ABHA]), headers={**net.a, **criteria}
+    )
+    assert same.status_code == 200 and same.json()["id"] == net.patient
