@@ -100,7 +100,9 @@ def write_version(
     version = current.version + 1 if current else 1
     when = next_instant(current)
     served = stamped(resource, id_, version, when)
-    served = stamp_write(served, current.body if current is not None else None)
+    served = stamp_write(
+        served, current.body if current is not None else None, ctx.indexer.compartments
+    )
     record = StoredRecord(
         type=served["resourceType"],
         id=id_,
@@ -129,7 +131,7 @@ def conflict_error(exc: VersionConflict, retry: str = "read it and retry") -> Fh
 def write_tombstone(
     ctx: ServerContext, session: StoreSession, current: StoredRecord
 ) -> StoredRecord:
-    check_delete(current.body)
+    check_delete(current.body, ctx.indexer.compartments)
     if current.body:
         check_patient_write(current.type, ctx.indexer.compartments(orjson.loads(current.body)), "d")
     apply_delete_rules(ctx, session, current)

@@ -16,7 +16,7 @@ decide what it reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -37,41 +37,61 @@ def recorded_by(resource: dict[str, Any]) -> str | None:
     return None
 
 
-def stamp_write(served: dict[str, Any], current_body: bytes | None) -> dict[str, Any]:
-    """Stamp a new version with the writing facility; refuse to change another's record."""
+Compartments = Callable[[dict[str, Any]], list[str]]
+
+
+def stamp_write(
+    served: dict[str, Any], current_body: bytes | None, compartments: Compartments
+) -> dict[str, Any]:
+    """Stamp a new resource with the writing facility; an update keeps its record's stamp.
+
+    A facility may not change another facility's record about a patient (403). Records
+    not about a patient (a Slot booked from another facility, an Organization) may be
+    updated under the scopes, and keep the facility that created them.
+    """
     access = current()
     facility = access.principal.facility if access is not None else None
     if facility is None:
+        # no caller (auth off, a job) or a network-level client (it may load records on
+        # behalf of facilities): tags stay as written
         return served
-    if current_body:
-        check_owner(orjson.loads(current_body), facility, served.get("resourceType", ""))
+    previous = orjson.loads(current_body) if current_body else None
+    if previous is not None:
+        check_owner(previous, facility, compartments)
+        stamp = recorded_by(previous)
+    else:
+        stamp = facility
     meta = dict(served.get("meta") or {})
     tags = [
         t
         for t in meta.get("tag") or ()
         if not (isinstance(t, dict) and t.get("system") == FACILITY_TAG_SYSTEM)
     ]
-    tags.append({"system": FACILITY_TAG_SYSTEM, "code": facility})
-    meta["tag"] = tags
+    if stamp is not None:
+        tags.append({"system": FACILITY_TAG_SYSTEM, "code": stamp})
+    if tags:
+        meta["tag"] = tags
+    else:
+        meta.pop("tag", None)
     return {**served, "meta": meta}
 
 
-def check_delete(current_body: bytes) -> None:
+def check_delete(current_body: bytes, compartments: Compartments) -> None:
     access = current()
-    facility = access.principal.facility if access is not None else None
-    if facility is not None and current_body:
-        resource = orjson.loads(current_body)
-        check_owner(resource, facility, resource.get("resourceType", ""))
+    if access is not None and current_body:
+        check_owner(orjson.loads(current_body), access.principal.facility, compartments)
 
 
-def check_owner(resource: dict[str, Any], facility: str, type_: str) -> None:
+def check_owner(resource: dict[str, Any], facility: str | None, compartments: Compartments) -> None:
     owner = recorded_by(resource)
-    if owner is not None and owner != facility:
+    if facility is None or owner is None or owner == facility:
+        return
+    if compartments(resource):
         raise FhirError(
             403,
             "forbidden",
-            f"{type_}/{resource.get('id')} was recorded by facility {owner}; facility"
-            f" {facility} may not change or delete it",
+            f"{resource.get('resourceType')}/{resource.get('id')} was recorded by facility"
+            f" {owner}; facility {facility} may not change or delete it",
         )
 
 

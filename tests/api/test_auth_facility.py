@@ -193,3 +193,44 @@ def test_conditional_create_does_not_hand_out_another_facilitys_record(
         "/fhir/Patient", json=patient(identifier=[ABHA]), headers={**net.a, **criteria}
     )
     assert same.status_code == 200 and same.json()["id"] == net.patient
+
+
+def test_shared_records_may_be_updated_and_keep_their_facility(secured: TestClient) -> None:
+    net = Network(secured)
+    org = {"resourceType": "Organization", "name": "AAM Okhla", "active": True}
+    made = secured.post("/fhir/Organization", json=org, headers=net.a).json()
+    changed = {**made, "active": False}
+    changed["meta"] = {"tag": [{"system": FACILITY_TAG_SYSTEM, "code": "HFR-B"}]}
+    response = secured.put(f"/fhir/Organization/{made['id']}", json=changed, headers=net.b)
+    assert response.status_code == 200, response.text
+    assert response.json()["meta"]["tag"] == [{"system": FACILITY_TAG_SYSTEM, "code": "HFR-A"}]
+
+
+def test_a_facility_books_another_facilitys_slot(secured: TestClient) -> None:
+    from tests.workflows.network import appointment
+
+    net = Network(secured)
+    for resource in (
+        {"resourceType": "Patient", "id": "asha", "name": [{"family": "Sharma"}]},
+        {"resourceType": "Practitioner", "id": "meera", "name": [{"family": "Iyer"}]},
+        {
+            "resourceType": "Schedule",
+            "id": "sched-meera",
+            "actor": [{"reference": "Practitioner/meera"}],
+        },
+        {
+            "resourceType": "Slot",
+            "id": "slot-0",
+            "schedule": {"reference": "Schedule/sched-meera"},
+            "status": "free",
+            "start": "2026-12-01T09:00:00+05:30",
+            "end": "2026-12-01T09:15:00+05:30",
+        },
+    ):
+        url = f"/fhir/{resource['resourceType']}/{resource['id']}"
+        assert secured.put(url, json=resource, headers=net.a).status_code == 201
+    booked = secured.post("/fhir/Appointment", json=appointment("slot-0"), headers=net.b)
+    assert booked.status_code == 201, booked.text
+    slot = secured.get("/fhir/Slot/slot-0", headers=net.b).json()
+    assert slot["status"] == "busy"
+    assert slot["meta"]["tag"] == [{"system": FACILITY_TAG_SYSTEM, "code": "HFR-A"}]
