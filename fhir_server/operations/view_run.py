@@ -171,13 +171,13 @@ def _patient_id(value: Any) -> str:
 
 
 def _own_facility_only(source: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """A facility's client flattens its own records (and shared, unstamped ones) only:
-    as with bulk export, consent opens other facilities' records one patient at a time."""
+    """A facility's client flattens the records its facility wrote, as bulk export gives it:
+    consent opens other facilities' records one patient at a time, not to bulk copies."""
     principal = current_principal()
     facility = principal.facility if principal is not None else None
     if facility is None:
         return source
-    return (r for r in source if recorded_by(r) in (None, facility))
+    return (r for r in source if recorded_by(r) == facility)
 
 
 def _allowed_patients(type_: str, asked: tuple[str, ...]) -> tuple[str, ...]:
