@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import jwt
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
@@ -27,7 +28,7 @@ from fhir_server.instants import now_utc
 from fhir_server.security import keys
 from fhir_server.security.access import request_needs
 from fhir_server.security.acting import Access, acting_as
-from fhir_server.security.audit import RequestAudit, audit_event
+from fhir_server.security.audit import LOGIN, RequestAudit, audit_event
 from fhir_server.security.audit_writer import AuditWriter
 from fhir_server.security.clients import ClientRegistry
 from fhir_server.security.principal import Principal, ScopeDenied
@@ -249,8 +250,38 @@ async def token(request: Request) -> Response:
             audience=security.audience(request.scope),
         )
     except OAuthError as error:
+        if not await _audit_login(request, form, error.status, error.description):
+            return outcome_response(_AUDIT_DOWN, FHIR_JSON)
         return JSONResponse(error.body(), error.status, headers={"Cache-Control": "no-store"})
+    if not await _audit_login(request, form, 200, None):
+        return outcome_response(_AUDIT_DOWN, FHIR_JSON)
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+async def _audit_login(
+    request: Request, form: dict[str, str], status: int, failure: str | None
+) -> bool:
+    """Every token request, granted or refused, is audited as a login attempt."""
+    writer = request.app.state.ctx.audit_writer
+    if writer is None:
+        return True
+    audit = _request_audit(request.scope)
+    audit.status, audit.failure, audit.interaction = status, failure, LOGIN
+    audit.client_id = _claimed_client(form.get("client_assertion", ""))
+    try:
+        await asyncio.wrap_future(writer.submit(audit_event(audit)))
+    except Exception:  # logged by the writer
+        return False
+    return True
+
+
+def _claimed_client(assertion: str) -> str | None:
+    """The client an assertion claims to be (unverified: the audit says who tried)."""
+    try:
+        claimed = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError:
+        return None
+    return claimed if isinstance(claimed, str) and len(claimed) <= 128 else None
 
 
 @router.get("/auth/jwks", summary="The public keys that sign this server's access tokens")

@@ -24,6 +24,11 @@ _EVENT_TYPE = {
     "display": "RESTful Operation",
 }
 _INTERACTION_SYSTEM = "http://hl7.org/fhir/restful-interaction"
+# a token request at /auth/token is audited as a login (DICOM audit event codes)
+LOGIN = "login"
+_DCM = "http://dicom.nema.org/resources/ontology/DCM"
+_LOGIN_TYPE = {"system": _DCM, "code": "110114", "display": "User Authentication"}
+_LOGIN_SUBTYPE = {"system": _DCM, "code": "110122", "display": "Login"}
 _ACTION = {"create": "C", "update": "U", "patch": "U", "delete": "D"}
 # the restful-interaction codes for our interaction names
 _SUBTYPE = {
@@ -61,8 +66,12 @@ def audit_event(request: RequestAudit, with_the_write: bool = False) -> dict[str
     subtype = "operation" if operation else _SUBTYPE.get(interaction, interaction)
     event: dict[str, Any] = {
         "resourceType": "AuditEvent",
-        "type": _EVENT_TYPE,
-        "subtype": [{"system": _INTERACTION_SYSTEM, "code": subtype}],
+        "type": _LOGIN_TYPE if interaction == LOGIN else _EVENT_TYPE,
+        "subtype": [
+            _LOGIN_SUBTYPE
+            if interaction == LOGIN
+            else {"system": _INTERACTION_SYSTEM, "code": subtype}
+        ],
         "action": _action(request.method, interaction),
         "recorded": fhir_instant(request.recorded),
         "outcome": "0" if with_the_write else _outcome(request.status),

@@ -93,7 +93,9 @@ def test_audit_events_are_searchable_and_append_only(secured: TestClient) -> Non
     by_agent = secured.get(
         f"/fhir/AuditEvent?agent:identifier={CLIENT_SYSTEM}|{client_id}", headers=auditor
     ).json()
-    assert by_agent["total"] == 3
+    assert by_agent["total"] == 4  # its login (the token request) and three FHIR requests
+    kinds = sorted(e["resource"]["type"]["code"] for e in by_agent["entry"])
+    assert kinds == ["110114", "rest", "rest", "rest"]
     by_patient = secured.get(
         f"/fhir/AuditEvent?patient=Patient/{pid}&agent:identifier={CLIENT_SYSTEM}|{client_id}",
         headers=auditor,
@@ -107,7 +109,9 @@ def test_audit_events_are_searchable_and_append_only(secured: TestClient) -> Non
     dated = secured.get("/fhir/AuditEvent?date=ge2020-01-01&_summary=count", headers=auditor)
     assert dated.json()["total"] >= 3
 
-    event = by_agent["entry"][0]["resource"]
+    event = next(
+        e["resource"] for e in by_agent["entry"] if e["resource"]["type"]["code"] == "rest"
+    )
     url = f"/fhir/AuditEvent/{event['id']}"
     changed = {**event, "outcomeDesc": "nothing happened"}
     assert secured.put(url, json=changed, headers=auditor).status_code == 405
@@ -174,3 +178,20 @@ def test_a_rolled_back_write_leaves_only_its_failure_audit(tmp_path: Path) -> No
         assert len(events) == 1
         assert events[0]["outcome"] == "4"
         assert f"-> {response.status_code}" in events[0]["outcomeDesc"]
+
+
+def test_token_requests_are_audited_as_logins(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    client_id, key = registrar.register("system/*.rs")
+    from tests.auth_support import assertion, new_key, token_form
+
+    before = len(_stored_events(secured))
+    granted = secured.post("/auth/token", data=token_form(assertion(client_id, key)))
+    refused = secured.post("/auth/token", data=token_form(assertion(client_id, new_key())))
+    assert (granted.status_code, refused.status_code) == (200, 401)
+    logins = _stored_events(secured)[before:]
+    assert [e["subtype"][0]["code"] for e in logins] == ["110122", "110122"]
+    assert [e["outcome"] for e in logins] == ["0", "4"]
+    assert all(_client_of(e) == client_id for e in logins)
+    assert "signature" in logins[1]["outcomeDesc"]
+    assert granted.json()["access_token"] not in str(logins)  # tokens are never recorded
