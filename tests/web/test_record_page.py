@@ -126,6 +126,29 @@ def test_lookup_shows_the_patient_and_the_timeline_across_facilities(
     assert days == sorted(days, reverse=True)  # newest first
 
 
+def test_allergies_conditions_and_vaccinations_from_every_facility(
+    browser: Any, record_server: str
+) -> None:
+    open_page(browser, record_server)
+    set_language(browser, "en")
+    assert look_up(browser, SEED_ABHA) == "idle"
+    # the allergy recorded at four facilities is one warning in the header, marked severe
+    assert texts(browser, "#patient .allergies .alert-chip") == ["Sulfonamide (substance) ⚠"]
+    conditions = texts(browser, "#patient .activeConditions .alert-chip")
+    assert "Type 2 diabetes mellitus without complications" in conditions
+    assert "Hyperlipidaemia, unspecified" in conditions
+    allergy = item(browser, "AllergyIntolerance/allergy-aam-asha-sulfonamide")
+    assert allergy.find_element(By.CSS_SELECTOR, ".flag.abnormal").text == "Criticality (high)"
+    assert field(allergy, "criticality") == "high"
+    vaccine = item(browser, "Immunization/imm-aam-asha-3-1")
+    assert vaccine.find_element(By.CSS_SELECTOR, ".item-title").text == "Hep B, adult"
+    chips = texts(browser, "#chips .chip span:first-of-type")
+    assert "Conditions & allergies" in chips and "Vaccinations" in chips
+    set_language(browser, "hi")
+    assert browser.find_element(By.CSS_SELECTOR, "#patient .allergies h3").text == "एलर्जी"
+    set_language(browser, "en")
+
+
 def test_enter_key_and_abha_address_find_the_same_record(browser: Any, record_server: str) -> None:
     # a barcode scanner types the text and sends Enter; addresses are case-insensitive
     open_page(browser, record_server)

@@ -84,6 +84,15 @@ export function renderPatient(section, header) {
   addFact(facts, 'abhaAddress', header.abhaAddresses.join(', '), 'abha');
 
   section.append(names, facts);
+  for (const [key, values] of [['allergies', header.allergies], ['activeConditions', header.conditions]]) {
+    if (!values?.length) continue;
+    const box = el('div', `alerts ${key}`);
+    box.append(el('h3', '', t(key)));
+    const list = el('ul');
+    for (const text of values) list.append(el('li', 'alert-chip', text));
+    box.append(list);
+    section.append(box);
+  }
   if (header.facilities.length) {
     const facilities = el('div', 'facilities');
     facilities.append(el('h3', '', t('facilities')));

@@ -16,7 +16,12 @@ const ABNORMAL = {
 };
 
 // filter group of each timeline item kind
-export const GROUPS = ['visits', 'medicines', 'labs', 'appointments', 'bills'];
+export const GROUPS = [
+  'visits', 'conditions', 'medicines', 'labs', 'immunizations', 'appointments', 'bills',
+];
+
+// clinical statuses that still matter at the counter (R4 condition/allergy clinical status)
+const CURRENT = new Set(['active', 'recurrence', 'relapse']);
 
 // ---- small readers --------------------------------------------------------------
 
@@ -77,7 +82,24 @@ export function buildHeader(patients, index) {
       .filter((i) => ADDRESS_SYSTEMS.includes(i.system)).map((i) => i.value?.toLowerCase()))],
     facilities: [...new Set(patients.map((p) => nameOf(p.managingOrganization, index))
       .filter(Boolean))],
+    // safety first: what the doctor must see before prescribing, from every facility
+    allergies: joinedList(index.ofType('AllergyIntolerance').filter(stillTrue)
+      .map((a) => [conceptText(a.code), a.criticality === 'high' ? '⚠' : ''].join(' ').trim())),
+    conditions: joinedList(index.ofType('Condition').filter(stillTrue)
+      .map((c) => conceptText(c.code))),
   };
+}
+
+/** A current, not refuted, not mistaken entry (no clinical status counts as current). */
+function stillTrue(resource) {
+  const verification = resource.verificationStatus?.coding?.[0]?.code;
+  if (verification === 'refuted' || verification === 'entered-in-error') return false;
+  const clinical = resource.clinicalStatus?.coding?.[0]?.code;
+  return !clinical || CURRENT.has(clinical);
+}
+
+function joinedList(values) {
+  return [...new Set(values.filter(Boolean))];
 }
 
 // ---- timeline items -----------------------------------------------------------------
@@ -240,6 +262,68 @@ const BUILDERS = {
       facility: joined([...byType('Location'), ...byType('Organization')]),
       fields: [
         ['doctor', joined([...byType('Practitioner'), ...byType('PractitionerRole')])],
+        ['reason', joined((r.reasonCode ?? []).map(conceptText))],
+        ['status', r.status],
+      ],
+    };
+  },
+
+  Condition(r, index) {
+    return {
+      group: 'conditions',
+      label: 'condition',
+      date: r.onsetDateTime || r.onsetPeriod?.start || r.recordedDate || '',
+      title: conceptText(r.code),
+      fields: [
+        ['clinicalStatus', conceptText(r.clinicalStatus)],
+        ['severity', conceptText(r.severity)],
+        ['doctor', nameOf(r.asserter, index) || nameOf(r.recorder, index)],
+      ],
+    };
+  },
+
+  AllergyIntolerance(r, index) {
+    const reactions = (r.reaction ?? []).flatMap((x) => (x.manifestation ?? []).map(conceptText));
+    return {
+      group: 'conditions',
+      label: 'allergy',
+      date: r.recordedDate || r.onsetDateTime || '',
+      title: conceptText(r.code),
+      fields: [
+        ['reaction', joined(reactions)],
+        ['criticality', r.criticality],
+        ['clinicalStatus', conceptText(r.clinicalStatus)],
+        ['doctor', nameOf(r.recorder, index) || nameOf(r.asserter, index)],
+      ],
+      flag: r.criticality === 'high' ? { level: 'abnormal', labelKey: 'criticality', code: 'high' }
+        : null,
+    };
+  },
+
+  Immunization(r, index) {
+    const doses = (r.protocolApplied ?? []).map((p) => p.doseNumberPositiveInt ?? p.doseNumberString);
+    return {
+      group: 'immunizations',
+      label: 'immunization',
+      date: r.occurrenceDateTime || r.recorded || '',
+      title: conceptText(r.vaccineCode),
+      facility: nameOf(r.location, index),
+      fields: [
+        ['dose', joined(doses.map((d) => (d === undefined ? '' : String(d))))],
+        ['doctor', joined((r.performer ?? []).map((p) => nameOf(p.actor, index)))],
+        ['status', r.status],
+      ],
+    };
+  },
+
+  Procedure(r, index) {
+    return {
+      group: 'visits',
+      label: 'procedure',
+      date: r.performedDateTime || r.performedPeriod?.start || '',
+      title: conceptText(r.code),
+      fields: [
+        ['doctor', joined((r.performer ?? []).map((p) => nameOf(p.actor, index)))],
         ['reason', joined((r.reasonCode ?? []).map(conceptText))],
         ['status', r.status],
       ],
