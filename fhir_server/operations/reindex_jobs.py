@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from fhir_server.errors import FhirError
 from fhir_server.instants import fhir_instant, now_utc
 from fhir_server.rest.versioning import new_id, write_version
 from fhir_server.storage.base import IndexUpdate
@@ -189,11 +190,33 @@ class ReindexJobs:
             keys = session.match_keys(("Task",), where, limit=100)
             records = session.read_many(keys).values()
         alive_since = now_utc() - timedelta(seconds=ABANDONED_AFTER_SECONDS)
+        with self._lock:
+            local = set(self._local)
+        abandoned = [r for r in records if r.last_updated < alive_since and r.id not in local]
+        if abandoned:
+            self._fail_abandoned(abandoned)
         return [
             ReindexJob.from_task(orjson.loads(r.body))
             for r in records
             if r.last_updated >= alive_since
         ]
+
+    def _fail_abandoned(self, records: list[StoredRecord]) -> None:
+        """A job whose worker died says so: its Task becomes `failed` (once, by any worker)."""
+        for record in records:
+            task = orjson.loads(record.body)
+            task["status"] = "failed"
+            task["statusReason"] = {
+                "text": "the worker process running this reindex stopped; run $reindex again"
+            }
+            try:
+                with self.ctx.store.session(write=True) as session:
+                    current = session.read("Task", record.id)
+                    if current is None or current.version != record.version:
+                        continue  # its worker came back, or another worker marked it
+                    write_version(self.ctx, session, task, record.id, current, "PUT")
+            except FhirError:
+                log.warning("could not mark abandoned reindex Task/%s failed", record.id)
 
     def indexing_message(self, resource_type: str) -> str | None:
         """Why a search on `resource_type` may be incomplete, or None."""

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.search_support import (
@@ -223,3 +224,29 @@ def test_parameter_and_resources_in_one_transaction_bundle(client: TestClient) -
     response = client.post("/fhir", json=bundle_in)
     assert response.status_code == 200, response.text
     assert len(found(client, "/fhir/Patient?birth-place=indore")) == 1
+
+
+def test_a_reindex_left_by_a_dead_worker_is_marked_failed(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fhir_server.operations import reindex_jobs
+
+    task = {
+        "resourceType": "Task",
+        "status": "in-progress",
+        "intent": "order",
+        "code": {
+            "coding": [{"system": reindex_jobs.TASK_CODE_SYSTEM, "code": reindex_jobs.TASK_CODE}]
+        },
+        "input": [{"type": {"text": "type"}, "valueString": "Patient"}],
+    }
+    made = client.post("/fhir/Task", json=task)
+    assert made.status_code == 201, made.text
+    jobs = client.app.state.ctx.reindex_jobs
+    assert [j.id for j in jobs._stored_running()] == [made.json()["id"]]  # alive: recent
+    # as if its last heartbeat were long ago: no worker runs it any more
+    monkeypatch.setattr(reindex_jobs, "ABANDONED_AFTER_SECONDS", -5.0)
+    assert jobs._stored_running() == []
+    stored = client.get(f"/fhir/Task/{made.json()['id']}").json()
+    assert stored["status"] == "failed"
+    assert "stopped" in stored["statusReason"]["text"]
