@@ -25,10 +25,15 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def read_json(request: Request, limit: int, max_depth: int) -> Any:
+    return parse_json_body(await read_json_bytes(request, limit), max_depth)
+
+
+async def read_json_bytes(request: Request, limit: int) -> bytes:
+    """The body as sent, for interactions that parse it themselves (and again on a retry)."""
     raw = await read_body(request, limit)
     if not raw.strip():
         raise FhirError(400, "required", "The request needs a JSON body")
-    return parse_json_body(raw, max_depth)
+    return raw
 
 
 def _too_large(limit: int) -> FhirError:

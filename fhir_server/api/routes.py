@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
-from fhir_server.api.body import read_json
+from fhir_server.api.body import read_json, read_json_bytes
 from fhir_server.api.headers import parse_etag, parse_http_date, parse_prefer
 from fhir_server.api.negotiation import (
     FHIR_JSON,
@@ -125,12 +125,17 @@ async def system_post(request: Request) -> Response:
     media = response_media_type(request)
     request_media_type(request)
     settings = _ctx(request).settings
-    body = await read_json(request, settings.max_body_bytes, settings.max_json_depth)
+    raw = await read_json_bytes(request, settings.max_body_bytes)
     # bundle responses carry no resources unless asked: a 10k-entry response stays small
     prefer = request.headers.get("prefer")
     return_pref = parse_prefer(prefer).return_ if prefer and "return" in prefer else "minimal"
     result = await _run(
-        transaction_.process_bundle, _ctx(request), _info(request), body, return_pref
+        transaction_.process_bundle_json,
+        _ctx(request),
+        _info(request),
+        raw,
+        settings.max_json_depth,
+        return_pref,
     )
     return result_response(result, media, _info(request).base_url)
 

@@ -38,6 +38,7 @@ from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.create import create_in, existing_match
 from fhir_server.rest.deferred_writes import DeferredWrites
 from fhir_server.rest.results import InteractionResult
+from fhir_server.rest.retry import retry_conflicts
 from fhir_server.rest.versioning import check_id, new_id
 from fhir_server.security.access import ALL_TYPES, Needs, request_needs
 from fhir_server.security.acting import current_principal
@@ -45,6 +46,7 @@ from fhir_server.security.principal import ScopeDenied
 from fhir_server.security.scopes import PERMISSIONS
 from fhir_server.storage.base import StoreSession
 from fhir_server.validation.additional_types import SERVER_RESOURCE_TYPES
+from fhir_server.validation.json_body import parse_json_body
 
 _REASONS = {
     200: "OK",
@@ -91,6 +93,23 @@ def process_bundle(
         responses = _run_batch(ctx, request, plans, denied)
     entries = [_response_entry(request, plan, result, return_pref) for plan, result in responses]
     return InteractionResult(200, body=bundle(f"{kind}-response", entries))
+
+
+@retry_conflicts
+def process_bundle_json(
+    ctx: ServerContext,
+    request: RequestInfo,
+    raw: bytes,
+    max_depth: int,
+    return_pref: str = "minimal",
+) -> InteractionResult:
+    """`process_bundle` on the client's bytes, parsed afresh on every try.
+
+    MongoDB aborts the later of two conflicting transactions; the Bundle then runs again.
+    A transaction rewrites its entries in place (ids, references), so a retry must start
+    from the client's JSON, not from the first try's leftovers.
+    """
+    return process_bundle(ctx, request, parse_json_body(raw, max_depth), return_pref)
 
 
 class TransactionProcessor:

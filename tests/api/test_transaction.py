@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import require_transactions
@@ -240,3 +241,33 @@ def test_bad_bundles(client: TestClient) -> None:
     assert dup.status_code == 400
     assert "fullUrl" in dup.text
     assert _count(client, "Patient") == 0
+
+
+def test_a_transaction_aborted_for_a_concurrent_one_runs_again_from_the_clients_json(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MongoDB aborts the later of two conflicting transactions; simulate one such abort
+    # after the first try has assigned ids and rewritten references in place
+    from fhir_server.rest.deferred_writes import DeferredWrites
+    from fhir_server.storage.base import TransactionConflict
+
+    original = DeferredWrites.flush
+    aborted: list[bool] = []
+
+    def flush_once_aborted(self: DeferredWrites) -> None:
+        if not aborted:
+            aborted.append(True)
+            raise TransactionConflict("The transaction")
+        original(self)
+
+    monkeypatch.setattr(DeferredWrites, "flush", flush_once_aborted)
+    urn = "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"
+    obs = {**observation("ignored"), "subject": {"reference": urn}}
+    bundle = _tx([_post(patient(), urn), _post(obs)])
+    response = client.post("/fhir", json=bundle)
+    assert response.status_code == 200, response.text
+    assert aborted == [True]
+    assert _count(client, "Patient") == 1 and _count(client, "Observation") == 1
+    patient_id = client.get("/fhir/Patient").json()["entry"][0]["resource"]["id"]
+    obs = client.get("/fhir/Observation").json()["entry"][0]["resource"]
+    assert obs["subject"]["reference"] == f"Patient/{patient_id}"
