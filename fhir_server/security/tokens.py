@@ -9,6 +9,7 @@ why in a way that helps the client without revealing key material.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from fhir_server.security.principal import Principal
 from fhir_server.security.scopes import Scopes
 
 LEEWAY_SECONDS = 30  # clock skew allowed between the server and other machines
+VERIFIED_CACHE_SIZE = 10_000  # tokens remembered as verified (each until it expires)
 
 
 class InvalidToken(FhirError):
@@ -53,6 +55,8 @@ class TokenService:
         self.lifetime = lifetime_seconds
         self.external = external
         self._external_keys = jwt.PyJWKClient(external.jwks_url) if external else None
+        self._verified: dict[tuple[str, str, str], tuple[Principal, float]] = {}
+        self._cache_lock = threading.Lock()
 
     def issue(
         self,
@@ -87,6 +91,20 @@ class TokenService:
         return token, self.lifetime
 
     def verify(self, token: str, issuer: str, audience: str) -> Principal:
+        # a token already verified for this issuer/audience is good until it expires:
+        # checking its signature again on every request would cost ~0.1 ms each time
+        key = (token, issuer, audience)
+        cached = self._verified.get(key)
+        if cached is not None and time.time() < cached[1]:
+            return cached[0]
+        principal, expires = self._verify(token, issuer, audience)
+        with self._cache_lock:
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.pop(next(iter(self._verified)))  # the oldest entry
+            self._verified[key] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str, issuer: str, audience: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -97,9 +115,9 @@ class TokenService:
         if header.get("kid") != self.key.kid or header.get("alg") != ALGORITHM:
             raise InvalidToken("The access token was not signed by this server's key")
         claims = self._decode(token, self.key.private_key.public_key(), issuer, audience)
-        return _principal(claims, "scope", "facility")
+        return _principal(claims, "scope", "facility"), float(claims["exp"])
 
-    def _verify_external(self, token: str) -> Principal:
+    def _verify_external(self, token: str) -> tuple[Principal, float]:
         assert self.external is not None and self._external_keys is not None
         try:
             signing = self._external_keys.get_signing_key_from_jwt(token)
@@ -108,7 +126,8 @@ class TokenService:
         claims = self._decode(
             token, signing.key, self.external.issuer, self.external.audience, external=True
         )
-        return _principal(claims, self.external.scope_claim, self.external.facility_claim)
+        principal = _principal(claims, self.external.scope_claim, self.external.facility_claim)
+        return principal, float(claims["exp"])
 
     def _decode(
         self, token: str, key: Any, issuer: str, audience: str, external: bool = False
