@@ -1,20 +1,22 @@
 """$validate (type and instance level): check a resource, store nothing.
 
 Runs the R4B model validation and the official R4 JSON Schema, so R4-only
-differences from the R4B models are reported with their paths.
+differences from the R4B models are reported with their paths, and the terminology
+bindings against the value sets the server knows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 
-from fhir_server.errors import FhirError
+from fhir_server.errors import FhirError, Issue
 from fhir_server.operations.registry import Operation, register
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.results import InteractionResult
+from fhir_server.terminology.bindings import checker_for
 from fhir_server.validation.json_body import require_resource
 from fhir_server.validation.operation import validate_for_operation
 
@@ -51,8 +53,18 @@ def run_validate(
             raise FhirError(
                 400, "invalid", f"The resource id {resource.get('id')!r} is not {id_!r}"
             )
-    outcome = validate_for_operation(resource, mode or "create", profile)
+    outcome = validate_for_operation(
+        resource, mode or "create", profile, more_checks=_binding_check(ctx)
+    )
     return InteractionResult(200, body=orjson.dumps(outcome))
+
+
+def _binding_check(ctx: ServerContext) -> Callable[[dict[str, Any]], list[Issue]] | None:
+    """Bindings as a conformance question: required ones are errors, extensible ones
+    warnings, whatever the write-time settings say."""
+    if ctx.terminology is None:
+        return None
+    return checker_for(ctx.terminology, "error", "warn").issues
 
 
 def _arguments(body: Any, params: Sequence[tuple[str, str]]) -> tuple[Any, str | None, str | None]:

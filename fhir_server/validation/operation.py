@@ -7,6 +7,7 @@ Stores nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fhir_server.errors import FhirError, Issue, operation_outcome
@@ -18,10 +19,14 @@ _validator = ResourceValidator()
 
 
 def validate_for_operation(
-    resource: Any, mode: str | None = None, profile: str | None = None
+    resource: Any,
+    mode: str | None = None,
+    profile: str | None = None,
+    more_checks: Callable[[dict[str, Any]], list[Issue]] | None = None,
 ) -> dict[str, Any]:
     """OperationOutcome for `$validate`; raises FhirError(400) for a bad mode or a body
-    that is not a resource at all (nothing to validate)."""
+    that is not a resource at all (nothing to validate). `more_checks` adds issues the
+    caller can find (terminology bindings, which need the server's value sets)."""
     if mode is not None and mode not in MODES:
         raise FhirError(
             400,
@@ -43,6 +48,8 @@ def validate_for_operation(
         )
     resource = require_resource(resource, None)
     issues = _validator.issues(resource, with_schema=True)
+    if more_checks is not None:
+        issues += more_checks(resource)
     if mode == "update" and "id" not in resource:
         root = resource["resourceType"]
         issues.append(

@@ -54,3 +54,19 @@ def test_instance_validate_of_stored_resource(client: TestClient) -> None:
 
 def test_unknown_operation_is_404(client: TestClient) -> None:
     assert client.post("/fhir/Patient/$nope", json={}).status_code == 404
+
+
+def test_validate_reports_broken_bindings(client: TestClient) -> None:
+    bad = {
+        "resourceType": "Encounter",
+        "status": "finished",
+        # v3 ActCode has no such code: Encounter.class is an extensible binding
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SPACE"},
+        "identifier": [{"use": "sometimes", "value": "1"}],  # identifier-use is required
+    }
+    outcome = client.post("/fhir/Encounter/$validate", json=bad).json()
+    found = {(i["severity"], tuple(i.get("expression", []))) for i in outcome["issue"]}
+    assert ("warning", ("Encounter.class",)) in found
+    assert any(s == "error" and "Encounter.identifier[0].use" in e[0] for s, e in found if e)
+    stored = client.get("/fhir/Encounter?_summary=count").json()["total"]
+    assert stored == 0  # $validate stores nothing
