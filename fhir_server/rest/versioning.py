@@ -20,7 +20,7 @@ from fhir_server.rest.context import ServerContext
 from fhir_server.search.runtime_params import on_version_written
 from fhir_server.security.acting import note_touched
 from fhir_server.security.facility import check_delete, stamp_write
-from fhir_server.security.patient_context import check_patient_write
+from fhir_server.security.patient_context import check_create_right, check_patient_write
 from fhir_server.storage.base import StoreSession, VersionConflict
 from fhir_server.storage.records import StoredRecord, Write
 from fhir_server.terminology.bindings import check_bindings
@@ -113,7 +113,10 @@ def write_version(
         method=method,
     )
     index = ctx.indexer.extract(served)
-    check_patient_write(record.type, index.compartments, "u" if current else "c")
+    creating = current is None or current.deleted
+    if creating:
+        check_create_right(record.type)
+    check_patient_write(record.type, index.compartments, "c" if creating else "u")
     expected = current.version if current else 0
     try:
         session.write([Write(record, index, expected)])

@@ -35,3 +35,11 @@ def check_patient_write(type_: str, compartments: Sequence[str], permission: str
             f"This {type_} is outside the compartment of the access token's patient"
             f" (Patient/{principal.patient}); patient/ scopes reach that patient only",
         )
+
+
+def check_create_right(type_: str) -> None:
+    """A write that creates (update-as-create, a conditional update with no match) needs
+    `c` too: the gate saw a PUT and asked only for `u`."""
+    principal = current_principal()
+    if principal is not None:
+        principal.require(type_, "c", "update that creates")

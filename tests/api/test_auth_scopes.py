@@ -213,3 +213,18 @@ def test_patient_scopes_reach_the_token_patients_compartment_only(secured: TestC
     # the same scopes without a patient context grant nothing
     unbound = registrar.headers("patient/Observation.rs")
     assert secured.get("/fhir/Observation", headers=unbound).status_code == 403
+
+
+def test_an_update_that_creates_needs_the_create_right(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    update_only = registrar.headers("system/Patient.rus")
+    body = {**patient(), "id": "new-by-put"}
+    refused = secured.put("/fhir/Patient/new-by-put", json=body, headers=update_only)
+    assert refused.status_code == 403
+    assert "create" in refused.json()["issue"][0]["diagnostics"]
+    both = registrar.headers("system/Patient.cru")
+    assert secured.put("/fhir/Patient/new-by-put", json=body, headers=both).status_code == 201
+    again = {**body, "active": True}
+    assert (
+        secured.put("/fhir/Patient/new-by-put", json=again, headers=update_only).status_code == 200
+    )
