@@ -10,6 +10,7 @@ from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.retry import retry_conflicts
 from fhir_server.rest.versioning import new_id, write_version
+from fhir_server.security.acting import current_principal
 from fhir_server.security.consent import visibility
 from fhir_server.storage.base import StoreSession
 
@@ -39,7 +40,11 @@ def existing_match(
     if matches:
         record = session.read(*matches[0])
         if record is not None:
-            # the match is returned as the result: another facility's record stays hidden
+            # the match is returned as the result: it must be readable by the caller, and
+            # another facility's record stays hidden
+            principal = current_principal()
+            if principal is not None:
+                principal.require(type_, "r", "a conditional create that matched")
             visibility(ctx, session).require(record)
         return InteractionResult(200, record=record)
     return None

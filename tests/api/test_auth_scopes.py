@@ -228,3 +228,21 @@ def test_an_update_that_creates_needs_the_create_right(secured: TestClient) -> N
     assert (
         secured.put("/fhir/Patient/new-by-put", json=again, headers=update_only).status_code == 200
     )
+
+
+def test_a_conditional_create_that_matches_needs_the_read_right(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    admin = registrar.headers(ADMIN)
+    secured.post("/fhir/Patient", json=patient(family="Kohli"), headers=admin)
+    criteria = {"If-None-Exist": "family=Kohli"}
+    create_only = registrar.headers("system/Patient.c")
+    refused = secured.post(
+        "/fhir/Patient", json=patient(family="Kohli"), headers={**create_only, **criteria}
+    )
+    assert refused.status_code == 403 and "Kohli" not in refused.text
+    reader = registrar.headers("system/Patient.cr")
+    found = secured.post(
+        "/fhir/Patient", json=patient(family="Kohli"), headers={**reader, **criteria}
+    )
+    assert found.status_code == 200
+    assert secured.get("/fhir/Patient?family=Kohli", headers=admin).json()["total"] == 1
