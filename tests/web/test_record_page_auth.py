@@ -66,8 +66,10 @@ def test_the_page_asks_for_a_token_then_shows_the_record(
     from selenium.webdriver.support.ui import WebDriverWait
 
     WebDriverWait(browser, 30).until(
-        lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "idle"
-        and d.find_elements(By.CSS_SELECTOR, "#timeline li")
+        lambda d: (
+            d.find_element(By.ID, "status").get_attribute("data-state") == "idle"
+            and d.find_elements(By.CSS_SELECTOR, "#timeline li")
+        )
     )
     assert any("Asha" in name for name in texts(browser, "#patient .names p"))
     # the token stays in this tab only: never in the page's URL
