@@ -524,10 +524,17 @@ class SearchQueryParser:
             if not RESOURCE_ID_RE.fullmatch(list_id):
                 raise qv.reject(name, f"'{list_id}' is not a List id")
             keys += subsearch.referenced_keys(("List",), IdIn((list_id,)), "item")
-        # IdIn carries no type: a system search without _type may also match same-id
-        # resources of other types
-        ids = tuple(dict.fromkeys(i for t, i in keys if not types or t in types))
-        return IdIn(ids) if ids else Nothing()
+        by_type: dict[str, dict[str, None]] = {}
+        for type_, id_ in keys:
+            if not types or type_ in types:
+                by_type.setdefault(type_, {})[id_] = None
+        if not by_type:
+            return Nothing()
+        if len(types) == 1:  # a type-level search: the ids alone say it
+            return IdIn(tuple(by_type.get(types[0], {})))
+        # a system search: each id only as the type the List holds it as
+        typed = tuple(IdIn(tuple(ids), type_) for type_, ids in sorted(by_type.items()))
+        return typed[0] if len(typed) == 1 else Or(typed)
 
     # -- chains and _has ------------------------------------------------------------
 

@@ -71,8 +71,11 @@ def translate(p: q.Predicate) -> Filter:
             return {"$nor": [f]} if f else NOTHING
         case q.Nothing():
             return NOTHING
-        case q.IdIn(ids=ids):
-            return {"id": {"$in": list(ids)}} if ids else NOTHING
+        case q.IdIn(ids=ids, type=type_):
+            if not ids:
+                return NOTHING
+            typed = {"type": type_} if type_ is not None else {}
+            return {**typed, "id": {"$in": list(ids)}}
         case q.LastUpdated(conditions=conditions):
             # an instant is a point: both bound fields are the stored value
             ops = _bounds(("low", op, bound) for _f, op, bound in conditions).get("lo")

@@ -99,6 +99,7 @@ class Missing:
 @dataclass(frozen=True, slots=True)
 class IdIn:
     ids: tuple[str, ...]
+    type: str | None = None  # only resources of this type (a system search's `_list`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,7 +193,10 @@ class SqlBuilder:
     def _idin(self, p: q.IdIn) -> str:
         if not p.ids:
             return "0"
-        return f"r.id IN ({', '.join(self.arg(i) for i in p.ids)})"
+        # placeholders are numbered in the order args are added: the type's comes first
+        typed = f"r.type = {self.arg(p.type)} AND " if p.type is not None else ""
+        ids = f"r.id IN ({', '.join(self.arg(i) for i in p.ids)})"
+        return f"({typed}{ids})"
 
     def _lastupdated(self, p: q.LastUpdated) -> str:
         # a last_updated instant is a point: low = high = the value

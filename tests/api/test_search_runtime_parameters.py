@@ -207,6 +207,31 @@ def test_list_parameter_finds_the_items_of_a_list(client: TestClient) -> None:
     assert found(client, "/fhir/Observation?_list=watch&code:text=a") == {a}
 
 
+def test_system_list_search_matches_each_id_as_the_type_listed(client: TestClient) -> None:
+    # the same id under two types: the List holds only the Patient
+    put(client, {"resourceType": "Patient", "id": "dup"})
+    put(client, {"resourceType": "Practitioner", "id": "dup"})
+    put(client, {"resourceType": "Practitioner", "id": "doc"})
+    put(
+        client,
+        {
+            "resourceType": "List",
+            "id": "mixed",
+            "status": "current",
+            "mode": "working",
+            "entry": [
+                {"item": {"reference": "Patient/dup"}},
+                {"item": {"reference": "Practitioner/doc"}},
+            ],
+        },
+    )
+    body = client.get("/fhir?_list=mixed").json()
+    keys = {(e["resource"]["resourceType"], e["resource"]["id"]) for e in body["entry"]}
+    assert keys == {("Patient", "dup"), ("Practitioner", "doc")}
+    only = client.get("/fhir?_list=mixed&_type=Practitioner").json()
+    assert [e["resource"]["id"] for e in only["entry"]] == ["doc"]
+
+
 def test_functional_list_is_not_supported(client: TestClient) -> None:
     response = client.get("/fhir/AllergyIntolerance?_list=$current-allergies")
     assert_bad_request(response, "_list")
