@@ -23,6 +23,7 @@ import bz2
 import gzip
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,11 +103,10 @@ class _Unit:
     lines: list[int] | None = None  # NDJSON line of each entry
 
 
-def _units(path: Path) -> Iterator[_Unit | Failure]:
+def _units(path: Path, data: bytes) -> Iterator[_Unit | Failure]:
     suffix = _suffix(path)
     if suffix is None:
         raise ValueError(f"{path}: not .json, .ndjson (optionally .gz or .bz2)")
-    data = _read_bytes(path)
     if suffix in BUNDLE_SUFFIXES:
         yield _Unit(str(path), orjson.loads(data))
         return
@@ -155,11 +155,11 @@ def import_paths(
     summary = ImportSummary()
     started = time.perf_counter()
     try:
-        for path in discover(paths):
+        for path, data in _prefetched(discover(paths)):
             if progress:
                 progress(summary, str(path))
             try:
-                for unit in _units(path):
+                for unit in _units(path, data.result()):
                     if isinstance(unit, Failure):
                         summary.failures.append(unit)
                     else:
@@ -176,6 +176,19 @@ def import_paths(
         pass
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _prefetched(paths: list[Path]) -> Iterator[tuple[Path, Future[bytes]]]:
+    """Each file with its bytes, the next one read and decompressed while the current one
+    loads (gzip and bz2 release the GIL, so that costs the loading thread nothing)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as reader:
+        ahead: Future[bytes] | None = reader.submit(_read_bytes, paths[0]) if paths else None
+        for position, path in enumerate(paths):
+            current = ahead
+            assert current is not None
+            following = position + 1 < len(paths)
+            ahead = reader.submit(_read_bytes, paths[position + 1]) if following else None
+            yield path, current
 
 
 def _load(ctx: ServerContext, request: RequestInfo, unit: _Unit, summary: ImportSummary) -> None:
