@@ -1,7 +1,8 @@
 """$export kick-off parameters -> what to stream (`ExportSelection`s, one per type).
 
 Supported (Bulk Data IG v2): `_outputFormat` (NDJSON only), `_since` (a FHIR instant:
-resources whose lastUpdated is later), `_type` (comma-separated, repeatable) and
+resources whose lastUpdated is later), `_type` (comma-separated, repeatable), `patient`
+(Patient and Group level: only these Patients' compartments) and
 `_typeFilter` (FHIR search queries such as `Observation?code=http://loinc.org|4548-4`,
 parsed by the server's search parser, so every supported search parameter, modifier and
 chain works; several filters for one type are OR-ed). Anything else is a 400: a
@@ -28,11 +29,12 @@ if TYPE_CHECKING:
     from fhir_server.rest.context import ServerContext
 
 OUTPUT_FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
-SUPPORTED = frozenset({"_outputFormat", "_since", "_type", "_typeFilter"})
+SUPPORTED = frozenset({"_outputFormat", "_since", "_type", "_typeFilter", "patient"})
 # named by the IG but not implemented here: refused rather than ignored
 NOT_SUPPORTED = frozenset(
-    {"_elements", "patient", "includeAssociatedData", "organizeOutputBy", "allowPartialManifests"}
+    {"_elements", "includeAssociatedData", "organizeOutputBy", "allowPartialManifests"}
 )
+_PATIENT = re.compile(r"(?:.*/)?Patient/([A-Za-z0-9\-.]{1,64})")
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
 # a new filter starts where a comma is followed by `Type?`; other commas are search ORs
 _FILTER_SPLIT = re.compile(r",(?=[A-Z][A-Za-z]*\?)")
@@ -45,6 +47,7 @@ class ExportArguments:
     since: datetime | None = None
     type_filters: list[tuple[str, str]] = field(default_factory=list)  # (type, query)
     output_format: str = "application/fhir+ndjson"
+    patients: list[str] | None = None  # `patient`: only these Patients' compartments
 
 
 def from_parameters(body: Any) -> list[tuple[str, str]]:
@@ -59,6 +62,9 @@ def from_parameters(body: Any) -> list[tuple[str, str]]:
         values = [
             v for k, v in (parameter or {}).items() if k.startswith("value") and isinstance(v, str)
         ]
+        reference = (parameter or {}).get("valueReference")
+        if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
+            values.append(reference["reference"])  # `patient` is a Reference
         if not isinstance(name, str) or len(values) != 1:
             raise FhirError(
                 400,
@@ -92,6 +98,8 @@ def parse_arguments(ctx: ServerContext, params: Sequence[tuple[str, str]]) -> Ex
             args.since = parse_instant(value)
         elif name == "_type":
             args.types = (args.types or []) + _types(ctx, value)
+        elif name == "patient":
+            args.patients = (args.patients or []) + _patients(value)
         else:
             args.type_filters += _type_filters(ctx, value)
     if args.types is not None:
@@ -123,6 +131,21 @@ def _types(ctx: ServerContext, value: str) -> list[str]:
         if not ctx.registry.is_resource_type(t):
             raise FhirError(400, "invalid", f"_type: unknown resource type {t!r}", ["_type"])
     return types
+
+
+def _patients(value: str) -> list[str]:
+    ids = []
+    for reference in (r.strip() for r in value.split(",") if r.strip()):
+        match = _PATIENT.fullmatch(reference)
+        if match is None:
+            raise FhirError(
+                400,
+                "invalid",
+                f"patient must be Patient references (Patient/id), got {reference!r}",
+                ["patient"],
+            )
+        ids.append(match.group(1))
+    return ids
 
 
 def _type_filters(ctx: ServerContext, value: str) -> list[tuple[str, str]]:

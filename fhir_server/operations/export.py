@@ -59,10 +59,20 @@ def run_export(
         principal, args, sorted({*ctx.registry.compartment_params, "Patient"})
     )
     with ctx.store.session() as session:
+        if args.patients is not None and type_ is None:
+            raise FhirError(
+                400,
+                "invalid",
+                "patient applies to Patient/$export and Group/{id}/$export only",
+                ["patient"],
+            )
         if type_ is None and id_ is None:
             every = _permitted(principal, args, sorted(ctx.registry.resource_types))
             chosen = selections(ctx, session, args, every)
             path = "$export"
+        elif type_ == "Patient" and id_ is None and args.patients is not None:
+            chosen = selections(ctx, session, args, compartment_types, patient_ids=args.patients)
+            path = "Patient/$export"
         elif type_ == "Patient" and id_ is None:
             chosen = selections(ctx, session, args, compartment_types, any_patient=True)
             path = "Patient/$export"
@@ -70,6 +80,8 @@ def run_export(
             if principal is not None:
                 principal.require("Group", "r", "Group/$export")
             members = _group_patients(session, request, check_id(id_))
+            if args.patients is not None:  # those of the group's members that are named
+                members = [m for m in members if m in set(args.patients)]
             chosen = selections(ctx, session, args, compartment_types, patient_ids=members)
             path = f"Group/{id_}/$export"
         else:

@@ -127,6 +127,36 @@ def test_group_export_holds_its_members_compartments(export_client: TestClient) 
     )
 
 
+def test_patient_parameter_limits_patient_and_group_export(export_client: TestClient) -> None:
+    network(export_client)
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "_type", "valueString": "Patient,Observation"},
+            {"name": "patient", "valueReference": {"reference": "Patient/p3"}},
+        ],
+    }
+    response = export_client.post("/fhir/Patient/$export", json=body, headers=ASYNC)
+    assert response.status_code == 202, response.text
+    found = download(
+        export_client,
+        wait_for_manifest(export_client, response.headers["Content-Location"]).json(),
+    )
+    assert ids(found) == {"Patient/p3", "Observation/hba1c-p3", "Observation/glucose-p3"}
+    # in a Group: the named patients among its members (p3 is not one)
+    body["parameter"][1] = {"name": "patient", "valueReference": {"reference": "Patient/p1"}}
+    response = export_client.post("/fhir/Group/diabetes-camp/$export", json=body, headers=ASYNC)
+    found = download(
+        export_client,
+        wait_for_manifest(export_client, response.headers["Content-Location"]).json(),
+    )
+    assert ids(found) == {"Patient/p1", "Observation/hba1c-p1", "Observation/glucose-p1"}
+    system = export_client.post("/fhir/$export", json=body, headers=ASYNC)
+    assert system.status_code == 400 and "patient" in system.text
+    bad = {"resourceType": "Parameters", "parameter": [{"name": "patient", "valueString": "x"}]}
+    assert export_client.post("/fhir/Patient/$export", json=bad, headers=ASYNC).status_code == 400
+
+
 def test_unknown_group_is_404(export_client: TestClient) -> None:
     response = export_client.get("/fhir/Group/nobody/$export", headers=ASYNC)
     assert response.status_code == 404
