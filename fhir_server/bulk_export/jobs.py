@@ -18,13 +18,14 @@ minute on kick-off/poll, and from the ticker.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from fhir_server.bulk_export.writer import (
 )
 from fhir_server.errors import FhirError
 from fhir_server.instants import fhir_instant, now_utc
+from fhir_server.rest.subsetting import subset
 from fhir_server.security.acting import current_principal
 from fhir_server.settings import Settings
 from fhir_server.storage.base import ExportSelection, Store
@@ -63,6 +65,8 @@ class ExportPlan:
     request_url: str  # the kick-off request, echoed in the manifest
     base_url: str  # FHIR base the file URLs are made from
     owner: str | None = None  # the client that started it: only it may poll and download
+    # `_elements`: the elements each type keeps (None: whole resources, streamed as stored)
+    elements_for: Callable[[str], list[str] | None] | None = None
 
 
 @dataclass(slots=True)
@@ -158,7 +162,7 @@ class ExportJobs:
         try:
             records = self.store.iter_export(plan.selections)
             outputs = write_ndjson(
-                records,
+                subsetted(records, plan.elements_for),
                 job.folder,
                 self.settings.export_file_max_resources,
                 progress=lambda p: self._progress(job, p),
@@ -367,3 +371,18 @@ def _owned_by_caller(state: dict[str, Any]) -> bool:
     principal = current_principal()
     owner = state.get("owner")
     return principal is None or owner is None or owner == principal.client_id
+
+
+def subsetted(
+    records: Iterator[StoredRecord], elements_for: Callable[[str], list[str] | None] | None
+) -> Iterator[StoredRecord]:
+    """Records as `_elements` asks (each one parsed and re-serialised), else as stored."""
+    if elements_for is None:
+        return records
+    return (_subset(record, elements_for(record.type)) for record in records)
+
+
+def _subset(record: StoredRecord, elements: list[str] | None) -> StoredRecord:
+    if not elements:
+        return record
+    return dataclasses.replace(record, body=subset(record.body, None, elements))

@@ -2,7 +2,9 @@
 
 Supported (Bulk Data IG v2): `_outputFormat` (NDJSON only), `_since` (a FHIR instant:
 resources whose lastUpdated is later), `_type` (comma-separated, repeatable), `patient`
-(Patient and Group level: only these Patients' compartments) and
+(Patient and Group level: only these Patients' compartments), `_elements` (`code` or
+`Observation.code`; each resource keeps those plus its mandatory elements and is tagged
+SUBSETTED, as a search with `_elements`) and
 `_typeFilter` (FHIR search queries such as `Observation?code=http://loinc.org|4548-4`,
 parsed by the server's search parser, so every supported search parameter, modifier and
 chain works; several filters for one type are OR-ed). Anything else is a 400: a
@@ -29,10 +31,12 @@ if TYPE_CHECKING:
     from fhir_server.rest.context import ServerContext
 
 OUTPUT_FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
-SUPPORTED = frozenset({"_outputFormat", "_since", "_type", "_typeFilter", "patient"})
+SUPPORTED = frozenset(
+    {"_outputFormat", "_since", "_type", "_typeFilter", "patient", "_elements"}
+)
 # named by the IG but not implemented here: refused rather than ignored
 NOT_SUPPORTED = frozenset(
-    {"_elements", "includeAssociatedData", "organizeOutputBy", "allowPartialManifests"}
+    {"includeAssociatedData", "organizeOutputBy", "allowPartialManifests"}
 )
 _PATIENT = re.compile(r"(?:.*/)?Patient/([A-Za-z0-9\-.]{1,64})")
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
@@ -48,6 +52,13 @@ class ExportArguments:
     type_filters: list[tuple[str, str]] = field(default_factory=list)  # (type, query)
     output_format: str = "application/fhir+ndjson"
     patients: list[str] | None = None  # `patient`: only these Patients' compartments
+    # `_elements`: element names per type (None key: for every type); None: whole resources
+    elements: dict[str | None, list[str]] | None = None
+
+    def elements_for(self, type_: str) -> list[str] | None:
+        if self.elements is None:
+            return None
+        return [*self.elements.get(None, []), *self.elements.get(type_, [])] or None
 
 
 def from_parameters(body: Any) -> list[tuple[str, str]]:
@@ -100,6 +111,8 @@ def parse_arguments(ctx: ServerContext, params: Sequence[tuple[str, str]]) -> Ex
             args.types = (args.types or []) + _types(ctx, value)
         elif name == "patient":
             args.patients = (args.patients or []) + _patients(value)
+        elif name == "_elements":
+            args.elements = _elements(ctx, value, args.elements or {})
         else:
             args.type_filters += _type_filters(ctx, value)
     if args.types is not None:
@@ -131,6 +144,20 @@ def _types(ctx: ServerContext, value: str) -> list[str]:
         if not ctx.registry.is_resource_type(t):
             raise FhirError(400, "invalid", f"_type: unknown resource type {t!r}", ["_type"])
     return types
+
+
+def _elements(
+    ctx: ServerContext, value: str, into: dict[str | None, list[str]]
+) -> dict[str | None, list[str]]:
+    """`code`, or `Observation.code` for one type only (Bulk Data `_elements`)."""
+    for item in (e.strip() for e in value.split(",") if e.strip()):
+        type_, dot, name = item.rpartition(".")
+        if dot and not ctx.registry.is_resource_type(type_):
+            raise FhirError(400, "invalid", f"_elements: unknown type in {item!r}", ["_elements"])
+        if not re.fullmatch(r"[a-z][A-Za-z0-9]*", name):
+            raise FhirError(400, "invalid", f"_elements: {item!r} is not an element", ["_elements"])
+        into.setdefault(type_ or None, []).append(name)
+    return into
 
 
 def _patients(value: str) -> list[str]:

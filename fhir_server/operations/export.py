@@ -98,7 +98,8 @@ def run_export(
     if principal is not None and principal.facility is not None:
         chosen = _own_facility_only(ctx, chosen, principal.facility)
     owner = principal.client_id if principal is not None else None
-    job_id = jobs.start(ExportPlan(chosen, request_url, request.base_url, owner))
+    elements = args.elements_for if args.elements is not None else None
+    job_id = jobs.start(ExportPlan(chosen, request_url, request.base_url, owner, elements))
     status_url = f"{request.base_url}/bulk-status/{job_id}"
     message = f"Export of {len(chosen)} resource types accepted; poll {status_url}"
     return InteractionResult(

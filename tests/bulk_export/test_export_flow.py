@@ -157,6 +157,20 @@ def test_patient_parameter_limits_patient_and_group_export(export_client: TestCl
     assert export_client.post("/fhir/Patient/$export", json=bad, headers=ASYNC).status_code == 400
 
 
+def test_elements_keep_the_named_and_mandatory_elements(export_client: TestClient) -> None:
+    network(export_client)
+    manifest = export(
+        export_client, _type="Patient,Observation", _elements="Observation.code,gender"
+    )
+    found = download(export_client, manifest)
+    observation = found["Observation"][0]
+    assert {"resourceType", "id", "meta", "code", "status"} <= set(observation)
+    assert "valueQuantity" not in observation and "subject" not in observation
+    assert "SUBSETTED" in {t["code"] for t in observation["meta"]["tag"]}
+    patient = found["Patient"][0]
+    assert "gender" in patient and "name" not in patient  # `gender` applies to every type
+
+
 def test_unknown_group_is_404(export_client: TestClient) -> None:
     response = export_client.get("/fhir/Group/nobody/$export", headers=ASYNC)
     assert response.status_code == 404
