@@ -31,13 +31,9 @@ if TYPE_CHECKING:
     from fhir_server.rest.context import ServerContext
 
 OUTPUT_FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
-SUPPORTED = frozenset(
-    {"_outputFormat", "_since", "_type", "_typeFilter", "patient", "_elements"}
-)
+SUPPORTED = frozenset({"_outputFormat", "_since", "_type", "_typeFilter", "patient", "_elements"})
 # named by the IG but not implemented here: refused rather than ignored
-NOT_SUPPORTED = frozenset(
-    {"includeAssociatedData", "organizeOutputBy", "allowPartialManifests"}
-)
+NOT_SUPPORTED = frozenset({"includeAssociatedData", "organizeOutputBy", "allowPartialManifests"})
 _PATIENT = re.compile(r"(?:.*/)?Patient/([A-Za-z0-9\-.]{1,64})")
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
 # a new filter starts where a comma is followed by `Type?`; other commas are search ORs

@@ -117,11 +117,23 @@ def _permitted(principal: Principal | None, args: Any, types: list[str]) -> list
         for name in args.types:
             principal.require(name, "r", "$export")
             principal.require(name, "s", "$export")
+            if not _whole(principal, name):
+                raise FhirError(
+                    403,
+                    "forbidden",
+                    f"The access token's scopes grant only part of {name} (a query-restricted"
+                    " scope), which bulk export does not serve",
+                )
         return types
-    readable = [t for t in types if principal.allows(t, "r") and principal.allows(t, "s")]
+    readable = [t for t in types if _whole(principal, t)]
     if not readable:
         raise FhirError(403, "forbidden", "The access token's scopes allow exporting no type")
     return readable
+
+
+def _whole(principal: Principal, type_: str) -> bool:
+    """Read and search on every resource of the type, not only what a scope query matches."""
+    return principal.restriction(type_, "r") is None and principal.restriction(type_, "s") is None
 
 
 def _own_facility_only(

@@ -186,6 +186,13 @@ def _allowed_patients(type_: str, asked: tuple[str, ...]) -> tuple[str, ...]:
     if principal is None:
         return asked
     principal.require(type_, "s", "$run")
+    if principal.restriction(type_, "s") is not None:
+        raise FhirError(
+            403,
+            "forbidden",
+            f"The access token's scopes grant only part of {type_} (a query-restricted scope),"
+            " which $run does not serve",
+        )
     if principal.patient is None:
         return asked
     # a patient-context token sees its own compartment only

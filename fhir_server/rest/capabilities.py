@@ -136,7 +136,8 @@ def _security_note(ctx: ServerContext) -> str:
     return (
         " Security: SMART Backend Services (client_credentials with private_key_jwt) or an"
         " external identity provider; SMART v1/v2 system/ and user/ scopes are enforced on"
-        " every interaction (patient/ and query-restricted scopes grant nothing yet);"
+        " every interaction (patient/ scopes within the token's patient; query-restricted"
+        " scopes for read and search);"
         " records are stamped with the writing facility and read across facilities only"
         " with the patient's active Consent or audited break-the-glass; every request"
         " leaves an AuditEvent."

@@ -23,6 +23,7 @@ from fhir_server.search.subsearch import SessionSubSearch
 from fhir_server.security.acting import current_principal
 from fhir_server.security.consent import visibility
 from fhir_server.security.patient_context import patient_compartment
+from fhir_server.security.scope_queries import search_restriction
 from fhir_server.security.withholding import withhold_unreadable
 from fhir_server.storage.base import StoreSession
 from fhir_server.storage.query import And, InCompartment, Predicate, Reference, SearchQuery
@@ -51,9 +52,12 @@ def search(
         if compartment is not None:
             scope = InCompartment((compartment[1],))
             where = scope if where is None else And((scope, where))
-        limit = patient_compartment(query_types)
-        if limit is not None:  # a patient/ token: its Patient's compartment, in the query
-            where = limit if where is None else And((limit, where))
+        for limit in (
+            patient_compartment(query_types),  # a patient/ token: its Patient's compartment
+            search_restriction(ctx, session, query_types),  # a query-restricted scope
+        ):
+            if limit is not None:  # in the query itself, so totals count only what is seen
+                where = limit if where is None else And((limit, where))
         result = parsed.result
         issues: list[Issue] = list(parsed.warnings)
         if result.summary == "count" or result.count == 0:

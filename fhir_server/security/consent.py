@@ -22,6 +22,7 @@ from fhir_server.search.dates import date_range, zone
 from fhir_server.search.subsearch import SessionSubSearch
 from fhir_server.security.acting import current
 from fhir_server.security.facility import FACILITY_TAG_SYSTEM, Visibility
+from fhir_server.security.scope_queries import record_matches
 from fhir_server.storage.base import StoreSession
 
 if TYPE_CHECKING:
@@ -113,4 +114,5 @@ def visibility(ctx: ServerContext, session: StoreSession) -> Visibility:
         current(),
         ctx.indexer.compartments,
         lambda facility: consented_patients(ctx, session, facility),
+        lambda record, queries: record_matches(ctx, session, record, queries),
     )

@@ -101,6 +101,7 @@ OTHER_FACILITY = (
     " audited)"
 )
 OUTSIDE_PATIENT = "outside the compartment of the access token's patient (patient/ scopes)"
+OUTSIDE_SCOPE_QUERY = "outside what the access token's query-restricted scopes grant"
 
 
 def _patient_only(principal: Principal, type_: str) -> bool:
@@ -116,10 +117,13 @@ class Visibility:
     layer, which this module does not know.
     """
 
-    def __init__(self, access: Access | None, compartments: Any, consented: Any) -> None:
+    def __init__(
+        self, access: Access | None, compartments: Any, consented: Any, matches: Any = None
+    ) -> None:
         self.access = access
         self._compartments = compartments  # resource dict -> Patient ids
         self._consented = consented  # facility -> frozenset of Patient ids
+        self._matches = matches  # (record, scope queries) -> bool
 
     @property
     def bound(self) -> bool:
@@ -134,6 +138,11 @@ class Visibility:
         if access is None or record.deleted or not record.body:
             return None
         principal = access.principal
+        queries = principal.restriction(record.type, "r")
+        # only a query-restricted grant is checked here; no grant at all is the scopes'
+        # business (the gate, or the include filter that says what it left out)
+        if queries and not (self._matches and self._matches(record, queries)):
+            return OUTSIDE_SCOPE_QUERY
         one_patient = principal.patient is not None and _patient_only(principal, record.type)
         if not (self.bound or one_patient):
             if not access.notes.full:

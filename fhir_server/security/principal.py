@@ -25,7 +25,19 @@ class Principal:
             raise ScopeDenied(type_, permission, what)
 
     def allows(self, type_: str, permission: str) -> bool:
-        return self.scopes.allows(type_, permission, patient_context=self.patient is not None)
+        """Some scope grants it: unrestricted, or (read/search) for what a query matches."""
+        context = self.patient is not None
+        if self.scopes.allows(type_, permission, patient_context=context):
+            return True
+        return permission in "rs" and bool(self.scopes.queries(type_, permission, context))
+
+    def restriction(self, type_: str, permission: str) -> tuple[str, ...] | None:
+        """None when a scope grants `permission` on `type_` outright; else the searches
+        (`category=laboratory`) of the query-restricted scopes that grant part of it."""
+        context = self.patient is not None
+        if self.scopes.allows(type_, permission, patient_context=context):
+            return None
+        return self.scopes.queries(type_, permission, context)
 
     def patient_bound(self, type_: str, permission: str) -> bool:
         """Only a `patient/` scope grants this: it reaches the token patient's records only."""

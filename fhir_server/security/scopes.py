@@ -8,9 +8,9 @@ update, delete, search); v1 wrote `read`, `write` or `*`, which mean `rs`, `cud`
 `patient/` scopes grant only with a patient context (the token's `patient` claim), and
 then only within that Patient's compartment (enforced by `security.facility.Visibility`
 on reads and `security.patient_context` on writes); without one they grant nothing.
-v2 scopes restricted by a query (`system/Observation.rs?category=laboratory`) are
-accepted in a token but grant nothing yet: granting them as if unrestricted would leak
-what the query keeps out.
+v2 scopes restricted by a query (`system/Observation.rs?category=laboratory`) grant read
+and search on the resources the query matches (`Principal.restriction`); they grant no
+create, update or delete, and no bulk export or view run.
 """
 
 from __future__ import annotations
@@ -47,12 +47,15 @@ class Scope:
     context: str  # patient | user | system
     type: str  # a resource type or "*"
     permissions: frozenset[str]
-    query: str | None = None  # a v2 granular restriction; grants nothing for now
+    query: str | None = None  # a v2 granular restriction (`?category=laboratory`)
 
     def grants(self, type_: str, permission: str, patient_context: bool = False) -> bool:
+        """An unrestricted grant (a query-restricted scope grants only what matches)."""
+        return self.query is None and self.covers(type_, permission, patient_context)
+
+    def covers(self, type_: str, permission: str, patient_context: bool = False) -> bool:
         return (
-            self.query is None
-            and (self.context != "patient" or patient_context)
+            (self.context != "patient" or patient_context)
             and permission in self.permissions
             and (self.type == "*" or self.type == type_)
         )
@@ -86,6 +89,16 @@ class Scopes:
 
     def allows(self, type_: str, permission: str, patient_context: bool = False) -> bool:
         return any(scope.grants(type_, permission, patient_context) for scope in self.scopes)
+
+    def queries(
+        self, type_: str, permission: str, patient_context: bool = False
+    ) -> tuple[str, ...]:
+        """The searches of the query-restricted scopes that grant `permission` on `type_`."""
+        return tuple(
+            s.query.lstrip("?")
+            for s in self.scopes
+            if s.query is not None and s.covers(type_, permission, patient_context)
+        )
 
     def only_for_a_patient(self, type_: str, permission: str) -> bool:
         """True when only `patient/` scopes grant this: access is to one compartment."""

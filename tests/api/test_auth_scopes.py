@@ -246,3 +246,57 @@ def test_a_conditional_create_that_matches_needs_the_read_right(secured: TestCli
     )
     assert found.status_code == 200
     assert secured.get("/fhir/Patient?family=Kohli", headers=admin).json()["total"] == 1
+
+
+def _categorised(patient_id: str, category: str) -> dict:
+    obs = observation(patient_id)
+    obs["category"] = [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                    "code": category,
+                }
+            ]
+        }
+    ]
+    return obs
+
+
+def test_query_restricted_scopes_grant_only_what_they_match(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    admin = registrar.headers(ADMIN)
+    pid = secured.post("/fhir/Patient", json=patient(), headers=admin).json()["id"]
+    lab = secured.post("/fhir/Observation", json=_categorised(pid, "laboratory"), headers=admin)
+    vital = secured.post("/fhir/Observation", json=_categorised(pid, "vital-signs"), headers=admin)
+    lab_id, vital_id = lab.json()["id"], vital.json()["id"]
+    labs_only = registrar.headers(
+        "system/Observation.rs?category=laboratory system/Patient.r system/Patient.s"
+    )
+    found = secured.get("/fhir/Observation", headers=labs_only).json()
+    assert found["total"] == 1  # the restriction is part of the query
+    assert [e["resource"]["id"] for e in found["entry"]] == [lab_id]
+    assert secured.get(f"/fhir/Observation/{lab_id}", headers=labs_only).status_code == 200
+    refused = secured.get(f"/fhir/Observation/{vital_id}", headers=labs_only)
+    assert refused.status_code == 403
+    assert "query-restricted" in refused.json()["issue"][0]["diagnostics"]
+    everything = secured.get(f"/fhir/Patient/{pid}/$everything", headers=labs_only).json()
+    ids = {e["resource"].get("id") for e in everything["entry"]}
+    assert lab_id in ids and vital_id not in ids
+    included = secured.get(
+        f"/fhir/Patient?_id={pid}&_revinclude=Observation:subject", headers=labs_only
+    ).json()
+    assert vital_id not in str(included) and lab_id in str(included)
+    # it grants no writes and no bulk copies
+    write = secured.post(
+        "/fhir/Observation", json=_categorised(pid, "laboratory"), headers=labs_only
+    )
+    assert write.status_code == 403
+    export = secured.get(
+        "/fhir/$export?_type=Observation",
+        headers={**labs_only, "Prefer": "respond-async"},
+    )
+    assert export.status_code == 403
+    # a restriction the server cannot read grants nothing
+    unreadable = registrar.headers("system/Observation.rs?colour=red")
+    assert secured.get("/fhir/Observation", headers=unreadable).json()["total"] == 0
