@@ -21,7 +21,7 @@ from fhir_server.instants import now_utc, to_micros
 from fhir_server.search.dates import date_range, zone
 from fhir_server.search.subsearch import SessionSubSearch
 from fhir_server.security.acting import current
-from fhir_server.security.facility import FACILITY_TAG_SYSTEM, Visibility
+from fhir_server.security.facility import HFR_SYSTEMS, Visibility
 from fhir_server.security.scope_queries import record_matches
 from fhir_server.storage.base import StoreSession
 
@@ -35,7 +35,10 @@ _LIMIT = 10_000  # consents naming one facility that are looked at per request
 def consented_patients(ctx: ServerContext, session: StoreSession, facility: str) -> frozenset[str]:
     seeds: list[str] = []
     for criteria in (
-        [("status", "active"), ("actor:identifier", f"{FACILITY_TAG_SYSTEM}|{facility}")],
+        *(
+            [("status", "active"), ("actor:identifier", f"{system}|{facility}")]
+            for system in HFR_SYSTEMS
+        ),
         [("status", "active"), ("actor", f"Organization/{facility}")],
     ):
         parsed = ctx.parser.parse(
@@ -70,7 +73,7 @@ def _names_actor(provision: dict[str, Any], facility: str) -> bool:
         identifier = reference.get("identifier") or {}
         if reference.get("reference") == f"Organization/{facility}":
             return True
-        if identifier.get("system") == FACILITY_TAG_SYSTEM and identifier.get("value") == facility:
+        if identifier.get("system") in HFR_SYSTEMS and identifier.get("value") == facility:
             return True
     return False
 

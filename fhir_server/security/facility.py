@@ -27,6 +27,9 @@ from fhir_server.security.principal import Principal
 from fhir_server.storage.records import StoredRecord
 
 FACILITY_TAG_SYSTEM = "https://facility.ndhm.gov.in"
+# the Health Facility Registry's identifier systems: the NDHM-era one and the ABDM one name
+# the same HFR ids (as the two ABHA number systems do)
+HFR_SYSTEMS = (FACILITY_TAG_SYSTEM, "https://hfr.abdm.gov.in")
 
 
 def recorded_by(resource: dict[str, Any]) -> str | None:

@@ -234,3 +234,13 @@ def test_a_facility_books_another_facilitys_slot(secured: TestClient) -> None:
     slot = secured.get("/fhir/Slot/slot-0", headers=net.b).json()
     assert slot["status"] == "busy"
     assert slot["meta"]["tag"] == [{"system": FACILITY_TAG_SYSTEM, "code": "HFR-A"}]
+
+
+def test_consent_may_name_the_facility_in_either_hfr_system(secured: TestClient) -> None:
+    net = Network(secured)
+    consent = _consent(net.patient, "HFR-B")
+    consent["provision"]["actor"][0]["reference"]["identifier"]["system"] = (
+        "https://hfr.abdm.gov.in"
+    )
+    assert secured.post("/fhir/Consent", json=consent, headers=net.core).status_code == 201
+    assert net.b_reads() == 200
