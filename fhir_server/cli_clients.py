@@ -65,6 +65,36 @@ def add(
     typer.echo(client.client_id)
 
 
+@clients_app.command("disable")
+def disable(
+    client_id: Annotated[str, typer.Argument(help="The client to revoke")],
+    file: Annotated[
+        Path | None, typer.Option(help="Clients file (default FHIR_AUTH_CLIENTS_FILE)")
+    ] = None,
+) -> None:
+    """Revoke a client: no new tokens, and its unexpired tokens are refused at once."""
+    _set_disabled(client_id, True, file)
+
+
+@clients_app.command("enable")
+def enable(
+    client_id: Annotated[str, typer.Argument(help="The client to allow again")],
+    file: Annotated[
+        Path | None, typer.Option(help="Clients file (default FHIR_AUTH_CLIENTS_FILE)")
+    ] = None,
+) -> None:
+    """Allow a disabled client again."""
+    _set_disabled(client_id, False, file)
+
+
+def _set_disabled(client_id: str, disabled: bool, file: Path | None) -> None:
+    try:
+        client = _registry(file).set_disabled(client_id, disabled)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="CLIENT_ID") from None
+    typer.echo(f"{client.client_id}  {client.name}  {'disabled' if disabled else 'enabled'}")
+
+
 @clients_app.command("list")
 def list_(
     file: Annotated[
@@ -73,7 +103,9 @@ def list_(
 ) -> None:
     """Show registered clients (public data only)."""
     for client in _registry(file).all():
-        flags = " break-glass" if client.break_glass else ""
+        flags = (" break-glass" if client.break_glass else "") + (
+            " DISABLED" if client.disabled else ""
+        )
         typer.echo(
             f"{client.client_id}  {client.name}  facility={client.facility or '-'}"
             f"  scopes={' '.join(client.scopes)}{flags}"

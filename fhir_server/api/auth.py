@@ -172,6 +172,9 @@ class AuthGate:
 
     def _within_limits(self, principal: Principal, headers: dict[bytes, bytes]) -> None:
         client = self.security.clients.get(principal.client_id)
+        if client is not None and client.disabled:
+            # revoked by `fhir-server clients disable`: its unexpired tokens stop here
+            raise InvalidToken("The client this token was issued to has been disabled")
         per_minute = self.security.settings.rate_limit_per_minute
         if client is not None and client.rate_per_minute is not None:
             per_minute = client.rate_per_minute

@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,16 @@ class ClientRegistry:
             self._write(clients)
         return client
 
+    def set_disabled(self, client_id: str, disabled: bool) -> Client:
+        """Disable (revoke) or enable a client; its tokens stop working at once."""
+        with self._lock:
+            clients = self._read()
+            if client_id not in clients:
+                raise ValueError(f"no client {client_id!r}")
+            clients[client_id] = replace(clients[client_id], disabled=disabled)
+            self._write(clients)
+        return clients[client_id]
+
     def _refresh(self) -> None:
         try:
             mtime = self.path.stat().st_mtime
@@ -115,3 +125,4 @@ class ClientRegistry:
         with os.fdopen(fd, "w") as out:
             json.dump(data, out, indent=2)
         os.replace(temporary, self.path)  # readers see the old file or the new, never half
+        self._mtime = None  # this process reads it again at once, whatever the clock says

@@ -177,3 +177,19 @@ def test_tokens_of_an_external_identity_provider(tmp_path: Path) -> None:
             assert expired.status_code == 401
     finally:
         idp.close()
+
+
+def test_a_disabled_client_is_revoked_at_once(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    client_id, key = registrar.register("system/*.rs")
+    status, body = _token(secured, token_form(assertion(client_id, key)))
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    assert secured.get("/fhir/Patient", headers=headers).status_code == 200
+    registrar.registry.set_disabled(client_id, True)
+    refused = secured.get("/fhir/Patient", headers=headers)  # its token has not expired
+    assert refused.status_code == 401
+    assert "disabled" in refused.json()["issue"][0]["diagnostics"]
+    status, body = _token(secured, token_form(assertion(client_id, key)))
+    assert status == 401 and body["error"] == "invalid_client"
+    registrar.registry.set_disabled(client_id, False)
+    assert secured.get("/fhir/Patient", headers=headers).status_code == 200

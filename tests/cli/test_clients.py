@@ -106,3 +106,32 @@ def test_serve_refuses_a_network_address_without_auth(
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
     assert started == ["127.0.0.1", "::1", "0.0.0.0", "0.0.0.0"]
+
+
+def test_disable_and_enable(tmp_path: Path) -> None:
+    clients = tmp_path / "clients.json"
+    added = runner.invoke(
+        app,
+        [
+            "clients",
+            "add",
+            "--name",
+            "AAM Okhla",
+            "--jwks-file",
+            str(_jwks_file(tmp_path)),
+            "--scopes",
+            "system/*.rs",
+            "--file",
+            str(clients),
+        ],
+    )
+    client_id = added.output.strip()
+    disabled = runner.invoke(app, ["clients", "disable", client_id, "--file", str(clients)])
+    assert disabled.exit_code == 0 and "disabled" in disabled.output
+    assert ClientRegistry(clients).get(client_id).disabled  # type: ignore[union-attr]
+    listed = runner.invoke(app, ["clients", "list", "--file", str(clients)])
+    assert "DISABLED" in listed.output
+    runner.invoke(app, ["clients", "enable", client_id, "--file", str(clients)])
+    assert not ClientRegistry(clients).get(client_id).disabled  # type: ignore[union-attr]
+    unknown = runner.invoke(app, ["clients", "disable", "nobody", "--file", str(clients)])
+    assert unknown.exit_code != 0 and "no client" in unknown.output
