@@ -21,6 +21,8 @@ from tests.live_server import running_server
 from tests.web.conftest import REPO
 from tests.web.test_record_page import SEED_ABHA, look_up, open_page, texts
 
+_SERVER_FILES: dict[str, Any] = {}  # origin -> the clients file of that server
+
 
 @pytest.fixture(scope="module")
 def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
@@ -44,6 +46,7 @@ def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
         "counter", key.public_jwks(), ["system/*.rs"]
     )
     with running_server(store, env=env) as origin:
+        _SERVER_FILES[origin] = folder / "clients.json"
         signed = assertion(client.client_id, key, audience=f"{origin}/auth/token")
         response = httpx.post(f"{origin}/auth/token", data=token_form(signed))
         response.raise_for_status()
@@ -74,4 +77,46 @@ def test_the_page_asks_for_a_token_then_shows_the_record(
     assert any("Asha" in name for name in texts(browser, "#patient .names p"))
     # the token stays in this tab only: never in the page's URL
     assert token not in browser.current_url
+    browser.execute_script("sessionStorage.clear()")
+
+
+def test_the_page_says_when_another_facilitys_entries_are_withheld(
+    browser: Any, secured_server: tuple[str, str]
+) -> None:
+    origin, _ = secured_server
+    clients = _SERVER_FILES[origin]
+    tokens = {}
+    for facility in ("HFR-A", "HFR-B"):
+        key = new_key()
+        client = ClientRegistry(clients).add(
+            facility, key.public_jwks(), ["system/*.cruds"], facility
+        )
+        signed = assertion(client.client_id, key, audience=f"{origin}/auth/token")
+        tokens[facility] = httpx.post(f"{origin}/auth/token", data=token_form(signed)).json()[
+            "access_token"
+        ]
+    # facility A records a result for the seeded patient; facility B has no consent
+    note = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "Sputum AFB"},
+        "subject": {"reference": "Patient/pat-aam-asha"},
+        "valueString": "negative",
+    }
+    made = httpx.post(
+        f"{origin}/fhir/Observation",
+        json=note,
+        headers={"Authorization": f"Bearer {tokens['HFR-A']}"},
+    )
+    assert made.status_code == 201, made.text
+    open_page(browser, origin)
+    browser.execute_script("sessionStorage.clear()")
+    browser.execute_script(
+        "sessionStorage.setItem('fhir-access-token', arguments[0])", tokens["HFR-B"]
+    )
+    assert look_up(browser, SEED_ABHA) == "idle"
+    notice = browser.find_element(By.ID, "withheld")
+    assert notice.is_displayed()
+    assert "Not the whole record" in notice.text and "Withheld 1 resource(s)" in notice.text
+    assert "Sputum AFB" not in browser.find_element(By.ID, "timeline").text
     browser.execute_script("sessionStorage.clear()")

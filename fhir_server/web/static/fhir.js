@@ -36,13 +36,20 @@ export async function fetchRecord(identifier, { signal, onProgress } = {}) {
     document.baseURI).href;
   const resources = [];
   const seen = new Set();
+  const withheld = new Set(); // what the server left out (facility boundary, scopes), said
   let capped = false;
   while (url && !capped) {
     const bundle = await getBundle(url, signal);
     for (const entry of bundle.entry ?? []) {
       const resource = entry.resource;
-      // search-mode "outcome" entries are warnings about the query, not part of the record
-      if (!resource || resource.resourceType === 'OperationOutcome') continue;
+      // search-mode "outcome" entries are notes about the answer, not part of the record
+      if (resource?.resourceType === 'OperationOutcome') {
+        for (const issue of resource.issue ?? []) {
+          if (issue.code === 'suppressed' && issue.diagnostics) withheld.add(issue.diagnostics);
+        }
+        continue;
+      }
+      if (!resource) continue;
       const key = `${resource.resourceType}/${resource.id}`;
       if (seen.has(key)) continue;
       if (resources.length >= MAX_RESOURCES) {
@@ -57,7 +64,7 @@ export async function fetchRecord(identifier, { signal, onProgress } = {}) {
     url = next ? sameOrigin(next) : null;
     if (url && resources.length >= MAX_RESOURCES) capped = true;
   }
-  return { resources, capped };
+  return { resources, capped, withheld: [...withheld] };
 }
 
 // The server may advertise a public base URL on another host (behind a proxy); the page

@@ -6,14 +6,15 @@ import {
 } from './fhir.js';
 import { language, loadLanguage, locale, setLanguage, t } from './i18n.js';
 import {
-  applyStaticLabels, renderChips, renderPatient, renderStatus, renderTimeline,
+  applyStaticLabels, el, renderChips, renderPatient, renderStatus, renderTimeline,
 } from './render.js';
 import { buildHeader, buildTimeline, GROUPS } from './timeline.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   form: $('lookup'), input: $('abha'), status: $('status'), patient: $('patient'),
-  record: $('record'), capped: $('capped'), chips: $('chips'), from: $('from'), to: $('to'),
+  record: $('record'), capped: $('capped'), withheld: $('withheld'), chips: $('chips'),
+  from: $('from'), to: $('to'),
   clear: $('clear'), count: $('count'), timeline: $('timeline'), lang: $('lang'),
   access: $('access'), tokenForm: $('token-form'), token: $('token'),
 };
@@ -47,7 +48,7 @@ async function lookUp(event) {
   state.lookup = controller;
   show({ kind: 'loading' });
   try {
-    const { resources, capped } = await fetchRecord(abha.identifier, {
+    const { resources, capped, withheld } = await fetchRecord(abha.identifier, {
       signal: controller.signal,
       onProgress: (count) => show({ kind: 'loading', count }),
     });
@@ -61,6 +62,7 @@ async function lookUp(event) {
       header: buildHeader(patients, index),
       items: buildTimeline(resources, index),
       capped,
+      withheld,
     };
     state.groups = new Set(GROUPS);
     show({ kind: 'idle' });
@@ -92,6 +94,10 @@ function renderRecord() {
   renderPatient(ui.patient, record.header);
   ui.capped.hidden = !record.capped;
   ui.capped.textContent = t('capped', { n: MAX_RESOURCES.toLocaleString(locale()) });
+  // a partial record must say so: the doctor should not take it for the whole history
+  ui.withheld.hidden = !record.withheld.length;
+  ui.withheld.replaceChildren(el('strong', '', t('withheld')));
+  for (const text of record.withheld) ui.withheld.append(el('span', 'withheld-detail', text));
   const counts = GROUPS.map((g) => [g, record.items.filter((i) => i.group === g).length])
     .filter(([, n]) => n > 0);
   renderChips(ui.chips, counts, state.groups, (group, on) => {
