@@ -12,8 +12,9 @@ from starlette.responses import RedirectResponse
 
 from fhir_server import __version__
 from fhir_server.abdm import abha
-from fhir_server.api.auth import AuthGate, Security
+from fhir_server.api.auth import Security
 from fhir_server.api.auth import router as auth_router
+from fhir_server.api.auth_gate import AuthGate
 from fhir_server.api.errors import install_error_handlers
 from fhir_server.api.hardening import install_hardening
 from fhir_server.api.routes import router
