@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from fhir_server.abdm.registries import HFR_SYSTEM
+
 Resource = dict[str, Any]
 
 SNOMED = "http://snomed.info/sct"
@@ -19,7 +21,7 @@ NRCES = "https://nrces.in/ndhm/fhir/r4/CodeSystem"
 ID_TYPE = f"{NRCES}/ndhm-identifier-type-code"
 PRICE_COMPONENTS = f"{NRCES}/ndhm-price-components"
 BILLING_CODES = f"{NRCES}/ndhm-billing-codes"
-HFR = "https://facility.ndhm.gov.in"
+HFR = HFR_SYSTEM  # the facility registry system the server stamps writes with
 HPR = "https://doctor.ndhm.gov.in"
 ABHA_NUMBER = "https://healthid.ndhm.gov.in"
 ABHA_ADDRESS = "https://healthid.ndhm.gov.in/address"

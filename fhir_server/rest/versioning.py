@@ -134,9 +134,7 @@ def conflict_error(exc: VersionConflict, retry: str = "read it and retry") -> Fh
 def write_tombstone(
     ctx: ServerContext, session: StoreSession, current: StoredRecord
 ) -> StoredRecord:
-    check_delete(current.body, ctx.indexer.compartments)
-    if current.body:
-        check_patient_write(current.type, ctx.indexer.compartments(orjson.loads(current.body)), "d")
+    check_delete(current.type, current.body, ctx.indexer.compartments)
     apply_delete_rules(ctx, session, current)
     when = next_instant(current)
     record = StoredRecord(

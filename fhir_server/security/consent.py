@@ -17,11 +17,12 @@ import orjson
 
 from fhir_server.abdm import abha
 from fhir_server.abdm.person import linked_patients
+from fhir_server.abdm.registries import HFR_SYSTEMS
 from fhir_server.instants import now_utc, to_micros
 from fhir_server.search.dates import date_range, zone
 from fhir_server.search.subsearch import SessionSubSearch
 from fhir_server.security.acting import current
-from fhir_server.security.facility import HFR_SYSTEMS, Visibility
+from fhir_server.security.facility import Visibility
 from fhir_server.security.scope_queries import record_matches
 from fhir_server.storage.base import StoreSession
 

@@ -21,15 +21,14 @@ from typing import Any
 
 import orjson
 
+from fhir_server.abdm.registries import HFR_SYSTEM
 from fhir_server.errors import FhirError, Issue
 from fhir_server.security.acting import Access, current
+from fhir_server.security.patient_context import check_patient_write
 from fhir_server.security.principal import Principal
 from fhir_server.storage.records import StoredRecord
 
-FACILITY_TAG_SYSTEM = "https://facility.ndhm.gov.in"
-# the Health Facility Registry's identifier systems: the NDHM-era one and the ABDM one name
-# the same HFR ids (as the two ABHA number systems do)
-HFR_SYSTEMS = (FACILITY_TAG_SYSTEM, "https://hfr.abdm.gov.in")
+FACILITY_TAG_SYSTEM = HFR_SYSTEM
 
 
 def recorded_by(resource: dict[str, Any]) -> str | None:
@@ -79,10 +78,17 @@ def stamp_write(
     return {**served, "meta": meta}
 
 
-def check_delete(current_body: bytes, compartments: Compartments) -> None:
+def check_delete(type_: str, current_body: bytes, compartments: Compartments) -> None:
+    """May the caller delete this record: not another facility's record about a patient,
+    and (patient/ scopes) nothing outside its patient's compartment. No caller: no check,
+    and the body is not even parsed."""
     access = current()
-    if access is not None and current_body:
-        check_owner(orjson.loads(current_body), access.principal.facility, compartments)
+    if access is None or not current_body:
+        return
+    resource = orjson.loads(current_body)
+    check_owner(resource, access.principal.facility, compartments)
+    if access.principal.patient is not None:
+        check_patient_write(type_, compartments(resource), "d")
 
 
 def check_owner(resource: dict[str, Any], facility: str | None, compartments: Compartments) -> None:

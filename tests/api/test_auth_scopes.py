@@ -300,3 +300,17 @@ def test_query_restricted_scopes_grant_only_what_they_match(secured: TestClient)
     # a restriction the server cannot read grants nothing
     unreadable = registrar.headers("system/Observation.rs?colour=red")
     assert secured.get("/fhir/Observation", headers=unreadable).json()["total"] == 0
+
+
+def test_patient_scopes_delete_inside_the_compartment_only(secured: TestClient) -> None:
+    registrar = Registrar(secured)
+    admin = registrar.headers(ADMIN)
+    mine = secured.post("/fhir/Patient", json=patient(), headers=admin).json()["id"]
+    other = secured.post("/fhir/Patient", json=patient(given="Ravi"), headers=admin).json()["id"]
+    own_obs = secured.post("/fhir/Observation", json=observation(mine), headers=admin).json()
+    other_obs = secured.post("/fhir/Observation", json=observation(other), headers=admin).json()
+    app = registrar.headers("patient/Observation.d", patient=mine)
+    refused = secured.delete(f"/fhir/Observation/{other_obs['id']}", headers=app)
+    assert refused.status_code == 403
+    assert secured.get(f"/fhir/Observation/{other_obs['id']}", headers=admin).status_code == 200
+    assert secured.delete(f"/fhir/Observation/{own_obs['id']}", headers=app).status_code == 204
