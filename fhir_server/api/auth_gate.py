@@ -97,8 +97,8 @@ class AuthGate:
     def _authorize(self, scope: Scope, audit: RequestAudit) -> Access:
         headers = dict(scope.get("headers") or [])
         parts = [p for p in scope["path"][len("/fhir") :].split("/") if p]
-        query = scope.get("query_string", b"").decode("latin-1")
-        needs = request_needs(scope["method"], parts, parse_qsl(query, keep_blank_values=True))
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        needs = request_needs(scope["method"], parts, query)
         audit.interaction = needs.interaction
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         kind, _, token = authorization.partition(" ")
@@ -115,7 +115,7 @@ class AuthGate:
             if not principal.allows(type_, permission):
                 raise ScopeDenied(type_, permission, needs.interaction)
         self._within_limits(principal, headers)
-        audit.break_glass = _break_glass(scope, headers, principal)
+        audit.break_glass = _break_glass(scope, headers, query, principal)
         return Access(principal, break_glass=audit.break_glass)
 
     def _within_limits(self, principal: Principal, headers: dict[bytes, bytes]) -> None:
@@ -167,10 +167,14 @@ def request_audit(scope: Scope) -> RequestAudit:
     )
 
 
-def _break_glass(scope: Scope, headers: dict[bytes, bytes], principal: Principal) -> bool:
+def _break_glass(
+    scope: Scope,
+    headers: dict[bytes, bytes],
+    query: list[tuple[str, str]],
+    principal: Principal,
+) -> bool:
     """Emergency access asked for by header or `_purpose` parameter (which is consumed)."""
     asked = headers.get(PURPOSE_HEADER, b"").decode("latin-1").strip().upper() == BTG
-    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     if any(k == "_purpose" for k, _ in query):
         asked = asked or any(k == "_purpose" and v.upper() == BTG for k, v in query)
         kept = [(k, v) for k, v in query if k != "_purpose"]
