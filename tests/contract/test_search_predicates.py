@@ -277,6 +277,14 @@ def test_a_system_level_search_spans_every_type(catalogue: Store) -> None:
     assert found(catalogue, InCompartment(("p1",)), ()) == ["o1", "p1"]
 
 
+def test_a_typed_id_set_matches_only_that_type(catalogue: Store) -> None:
+    # `_list` in a system search: p1 listed as a Patient must not bring other p1s along
+    typed = Or((IdIn(("p1", "o1"), "Patient"), IdIn(("c1",), "Condition")))
+    assert found(catalogue, typed, ()) == ["c1", "p1"]
+    assert found(catalogue, IdIn(("o1", "o2"), "Observation"), ()) == ["o1", "o2"]
+    assert found(catalogue, IdIn(("o1",), "Patient"), ()) == []
+
+
 def test_count_and_match_keys_agree_with_search(catalogue: Store) -> None:
     code = Token("code", "8867-4")
     with catalogue.session() as session:

@@ -101,7 +101,7 @@ class MemorySearch:
         if isinstance(p, Nothing):
             return False
         if isinstance(p, IdIn):
-            return e.id in p.ids
+            return e.id in p.ids and (p.type is None or e.type == p.type)
         if isinstance(p, LastUpdated):
             return _holds(p.conditions, e.last_updated_us, e.last_updated_us)
         if isinstance(p, InCompartment):
