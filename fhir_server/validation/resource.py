@@ -52,6 +52,7 @@ from fhir_server.validation.additional_types import (
     ADDITIONAL_RESOURCE_TYPES,
     additional_type_issues,
 )
+from fhir_server.validation.compiled import conforms, problems
 from fhir_server.validation.paths import fhir_path
 from fhir_server.validation.resource_types import R4_RESOURCE_TYPES
 from fhir_server.validation.schema import schema_issues
@@ -199,7 +200,7 @@ def _issue_from_pydantic(error: Any, root: str) -> Issue:
 
 
 class ResourceValidator:
-    """Validates resources on write; `schema_on_write` also runs the R4 JSON Schema."""
+    """Validates resources on write; `schema_on_write` also enforces the schema's code enums."""
 
     def __init__(self, *, schema_on_write: bool = False) -> None:
         self.schema_on_write = schema_on_write
@@ -213,25 +214,47 @@ class ResourceValidator:
             raise FhirError(422 if extra else 400, "invalid", "", issues=issues)
 
     def issues(self, resource: dict[str, Any], *, with_schema: bool | None = None) -> list[Issue]:
-        """Every problem found (empty when valid). The caller ran require_resource."""
+        """Every problem found (empty when valid). The caller ran require_resource.
+
+        The compiled schema gives the verdict (compiled.py). Only a resource it rejects
+        is explained, by the R4B models and the R4 JSON Schema (`with_schema=True`, as
+        `$validate` asks, explains code enums too); whatever they cannot name is
+        reported as the compiled schema words it.
+        """
         root = resource["resourceType"]
+        if root in ADDITIONAL_RESOURCE_TYPES:
+            id_issue = _id_issue(resource, f"{root}.id")
+            return dedupe([*([id_issue] if id_issue else []), *additional_type_issues(resource)])
+        with_enums = self.schema_on_write if with_schema is None else with_schema
+        if conforms(resource, with_enums):
+            return []
+        issues = self._explain(resource, root, with_enums)
+        if not any(i.severity in ("error", "fatal") for i in issues):
+            issues += [
+                Issue(
+                    "error",
+                    "structure",
+                    f"{fhir_path(root, path)}: {message}",
+                    [fhir_path(root, path)],
+                )
+                for path, message in problems(resource, with_enums)
+            ]
+        return dedupe(issues)
+
+    @staticmethod
+    def _explain(resource: dict[str, Any], root: str, with_enums: bool) -> list[Issue]:
         issues: list[Issue] = []
         id_issue = _id_issue(resource, f"{root}.id")
         if id_issue:
             issues.append(id_issue)
-        if root in ADDITIONAL_RESOURCE_TYPES:
-            return dedupe([*issues, *additional_type_issues(resource)])
         embedded, needs_schema = _embedded_issues(resource, root)
         issues.extend(embedded)
         model = _model_class(root)
-        use_schema = self.schema_on_write if with_schema is None else with_schema
-        if model is None or needs_schema:
-            use_schema = True
-        elif not embedded:  # the models crash on embedded resources of unknown type
+        if model is not None and not needs_schema and not embedded:
+            # (the models crash on embedded resources of unknown type)
             issues.extend(_model_issues(model, resource, root))
-        if use_schema:
-            issues.extend(schema_issues(resource))
-        return dedupe(issues)
+        issues.extend(schema_issues(resource, enums=with_enums))
+        return issues
 
 
 def _model_issues(model: Any, resource: dict[str, Any], root: str) -> list[Issue]:

@@ -134,10 +134,11 @@ def _issues_for(error: ValidationError, root: str) -> Iterator[Issue]:
             yield Issue("error", "invalid", f"{where}: {error.message}", [where])
 
 
-def schema_issues(resource: dict[str, Any]) -> list[Issue]:
+def schema_issues(resource: dict[str, Any], enums: bool = True) -> list[Issue]:
     """Every R4 JSON Schema problem in the resource (empty when it conforms).
 
-    The caller has checked `resourceType` (json_body.require_resource).
+    The caller has checked `resourceType` (json_body.require_resource). `enums=False`
+    leaves out codes outside an enum (for the binding check on write to report).
     """
     root = resource["resourceType"]
     validator = _validator_for(root)
@@ -147,6 +148,8 @@ def schema_issues(resource: dict[str, Any]) -> list[Issue]:
     issues: list[Issue] = []
     for error in errors:
         if error.validator in ("pattern", "enum") and tuple(error.absolute_path) in wrong_type:
+            continue
+        if error.validator == "enum" and not enums:
             continue
         issues.extend(_issues_for(error, root))
     return issues
