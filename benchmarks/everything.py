@@ -44,7 +44,7 @@ def ensure_big_patient(db: Path) -> None:
     from fhir_server.settings import Settings
     from fhir_server.storage.records import StoredRecord, Write
 
-    ctx = build_context(Settings(store=f"sqlite:///{db}", validation_workers=0))
+    ctx = build_context(Settings(store=f"sqlite:///{db}"))
     try:
         with ctx.store.session() as session:
             if session.read("Patient", BIG_PATIENT) is not None:
@@ -105,7 +105,7 @@ def in_process_first_pages(
     from fhir_server.rest.context import RequestInfo
     from fhir_server.settings import Settings
 
-    ctx = build_context(Settings(store=f"sqlite:///{db}", validation_workers=0))
+    ctx = build_context(Settings(store=f"sqlite:///{db}"))
     request = RequestInfo(base_url="http://127.0.0.1/fhir")
     out: dict[str, float] = {}
     try:

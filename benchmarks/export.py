@@ -145,9 +145,7 @@ def serve(db: Path, port: int, export_dir: Path) -> None:
     from fhir_server.api.app import create_app
     from fhir_server.settings import Settings
 
-    settings = Settings(
-        store="sqlite:///unused.db", export_dir=str(export_dir), validation_workers=0
-    )
+    settings = Settings(store="sqlite:///unused.db", export_dir=str(export_dir))
     app = create_app(settings, store=ReadOnlySQLiteStore(str(db)))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 

@@ -1,7 +1,7 @@
 """Loading seed bundles: every entry is a PUT by id, so loading twice changes nothing.
 
 Each file is a transaction Bundle and goes through the same path as `POST /fhir` (one
-store session per Bundle, validation on worker processes, one bulk write), which loads
+store session per Bundle, one bulk write), which loads
 the whole sample network in seconds. An update whose content equals the stored version
 writes no new version, so a second run reports every entry unchanged. Files are loaded
 in name order (01-..., 02-...), so a file may refer to resources of the files before it.
@@ -9,7 +9,7 @@ in name order (01-..., 02-...), so a file may refer to resources of the files be
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,6 @@ from fhir_server.rest.update import update
 SEED_BASE = "urn:fhir-server:seed"  # base URL of the internal request (never shown)
 # example SQL on FHIR ViewDefinitions over the seed network's shape, loaded with it
 VIEWS_DIR = Path(__file__).resolve().parents[1] / "views"
-# Below this many entries a file validates in this process: starting the worker pool
-# (spawned processes importing every model) costs more than it saves on seed-sized files.
-PARALLEL_FROM_ENTRIES = 20_000
 
 
 @dataclass
@@ -90,8 +87,6 @@ def _all_puts_by_id(bundle: dict[str, Any]) -> bool:
 def _load_transaction(ctx: ServerContext, bundle: dict[str, Any], summary: SeedSummary) -> None:
     keys = [(e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle.get("entry", [])]
     before = _versions(ctx, keys)
-    if len(keys) < PARALLEL_FROM_ENTRIES:
-        ctx = replace(ctx, bulk_workers=None)
     result = process_bundle(ctx, RequestInfo(base_url=SEED_BASE), bundle)
     assert result.body is not None
     response = orjson.loads(result.body)

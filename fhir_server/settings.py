@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 from pydantic import Field
@@ -123,11 +122,6 @@ class Settings(BaseSettings):
         "warn",
         description="A code outside the value set of an extensible binding: warn, refuse"
         " (422, strict) or ignore",
-    )
-    validation_workers: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
-        ge=0,
-        description="Processes that validate big bundles in parallel (0: in the server process)",
     )
 
     export_dir: str = Field(

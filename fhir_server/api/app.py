@@ -19,7 +19,6 @@ from fhir_server.api.errors import install_error_handlers
 from fhir_server.api.hardening import install_hardening
 from fhir_server.api.routes import router
 from fhir_server.bulk_export.jobs import ExportJobs
-from fhir_server.bulk_workers import BulkWorkers
 from fhir_server.operations.reindex_jobs import ReindexJobs
 from fhir_server.rest.context import ServerContext
 from fhir_server.search.index import IndexExtractor
@@ -41,7 +40,6 @@ def build_context(settings: Settings, store: Store | None = None) -> ServerConte
     registry = SearchParameterRegistry.load_default()
     own_bases = (settings.base_url,) if settings.base_url else ()
     validator = ResourceValidator(schema_on_write=settings.validate_schema_on_write)
-    workers = BulkWorkers(validator, settings.validation_workers)
     ctx = ServerContext(
         settings=settings,
         store=store or open_store(settings),
@@ -50,7 +48,6 @@ def build_context(settings: Settings, store: Store | None = None) -> ServerConte
         parser=SearchQueryParser.from_settings(registry, settings),
         validator=validator,
         started=time.time(),
-        bulk_workers=workers,
     )
     ctx.search_parameters = RuntimeSearchParameters(
         registry, ctx.store, settings.search_parameter_recheck_seconds

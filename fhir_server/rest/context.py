@@ -10,7 +10,6 @@ from fhir_server.storage.base import Store
 
 if TYPE_CHECKING:
     from fhir_server.bulk_export.jobs import ExportJobs
-    from fhir_server.bulk_workers import BulkWorkers
     from fhir_server.operations.reindex_jobs import ReindexJobs
     from fhir_server.search.index import IndexExtractor
     from fhir_server.search.query import SearchQueryParser
@@ -34,8 +33,6 @@ class ServerContext:
     # SearchParameter resources stored at run time, and background $reindex jobs
     search_parameters: RuntimeSearchParameters | None = None
     reindex_jobs: ReindexJobs | None = None
-    # validates and indexes big bundles on several cores; None: all in the server process
-    bulk_workers: BulkWorkers | None = None
     # code systems, value sets and concept maps (shipped, stored, loaded)
     terminology: TerminologyService | None = None
     # background bulk $export jobs (state shared with other workers through a folder)
@@ -50,8 +47,6 @@ class ServerContext:
             self.audit_writer.close()  # writes what is queued, then stops
         if self.reindex_jobs is not None:
             self.reindex_jobs.stop()  # job threads write to the store: stop them first
-        if self.bulk_workers is not None:
-            self.bulk_workers.close()
         self.store.close()
 
 

@@ -6,10 +6,10 @@ rewritten wherever it appears, then entries run in the order the spec prescribes
 (DELETE, POST, PUT/PATCH, GET). Any failure rolls the whole session back and the
 response is one OperationOutcome naming the entry. A batch runs each entry on its own.
 
-Bulk speed: the resources validate in worker processes while the session resolves and
-resolves, indexes and writes (`bulk_workers`; the outcome is checked before the commit),
-the entries' writes reach the store in one call (`DeferredWrites`), and each distinct
-ifNoneExist or conditional reference criteria is matched once per Bundle.
+Bulk speed: every resource is validated before the session starts (≈ 13 µs each, see
+validation/compiled.py), the entries' writes reach the store in one call
+(`DeferredWrites`), and each distinct ifNoneExist or conditional reference criteria is
+matched once per Bundle.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from fhir_server.bulk_workers import BulkWorkers, ValidationJob
 from fhir_server.errors import FhirError, Issue, operation_outcome
 from fhir_server.instants import fhir_instant
 from fhir_server.rest import delete as delete_
@@ -121,21 +120,14 @@ class TransactionProcessor:
         self._matched: dict[str, InteractionResult | None] = {}  # ifNoneExist outcomes
 
     def run(self, plans: list[EntryPlan]) -> list[tuple[EntryPlan, InteractionResult]]:
-        job = _start_validation(self.ctx, plans)
-        if job.ready or not self.ctx.store.transactional:
-            # nothing to overlap with, or no rollback to undo writes of an invalid Bundle
-            job.raise_first(entry_error)
-        try:
-            results = self._write(plans, job)
-        except Exception:
-            # validation runs alongside; its failure is reported first, as if it ran up front
-            job.raise_first(entry_error)
-            raise
-        finally:
-            job.cancel()
+        invalid = _validation_failures(self.ctx, plans)
+        if invalid:
+            first = min(invalid)
+            raise entry_error(first, FhirError(400, "invalid", "", issues=invalid[first]))
+        results = self._write(plans)
         return [(plan, results[plan.index]) for plan in plans]
 
-    def _write(self, plans: list[EntryPlan], job: ValidationJob) -> dict[int, InteractionResult]:
+    def _write(self, plans: list[EntryPlan]) -> dict[int, InteractionResult]:
         results: dict[int, InteractionResult] = {}
         with self.ctx.store.session(write=True) as store_session:
             session = DeferredWrites(store_session)
@@ -159,7 +151,6 @@ class TransactionProcessor:
                     plan, lambda p=plan: _execute(self.ctx, self.request, session, p)
                 )
             session.flush()
-            job.raise_first(entry_error)  # before the commit: an invalid entry writes nothing
         return results
 
     @staticmethod
@@ -356,7 +347,7 @@ def _run_batch(
     denied: dict[int, FhirError],
 ) -> list[tuple[EntryPlan, InteractionResult]]:
     """Each entry on its own; runs of POST/PUT entries share one commit (see _batch_group)."""
-    invalid = _start_validation(ctx, [p for p in plans if p.index not in denied]).failures()
+    invalid = _validation_failures(ctx, [p for p in plans if p.index not in denied])
     results: dict[int, InteractionResult] = {}
     group: list[EntryPlan] = []
     for plan in plans:
@@ -432,14 +423,15 @@ def _entry_in(
     return result
 
 
-def _start_validation(ctx: ServerContext, plans: list[EntryPlan]) -> ValidationJob:
-    items = [
-        (plan.index, plan.resource)
-        for plan in plans
-        if plan.resource is not None and plan.method in ("POST", "PUT")
-    ]
-    workers = ctx.bulk_workers or BulkWorkers(ctx.validator, workers=0)
-    return workers.start(items)
+def _validation_failures(ctx: ServerContext, plans: list[EntryPlan]) -> dict[int, list[Issue]]:
+    """The issues of every invalid resource to create or update, by entry index."""
+    failures: dict[int, list[Issue]] = {}
+    for plan in plans:
+        if plan.resource is not None and plan.method in ("POST", "PUT"):
+            issues = ctx.validator.issues(plan.resource)
+            if issues:
+                failures[plan.index] = issues
+    return failures
 
 
 def _etag(value: str | None) -> int | None:

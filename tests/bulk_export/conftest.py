@@ -22,9 +22,7 @@ LOINC = "http://loinc.org"
 
 @pytest.fixture(params=ADAPTERS)
 def export_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
-    with make_client(
-        request.param, tmp_path, export_dir=str(tmp_path / "exports"), validation_workers=0
-    ) as client:
+    with make_client(request.param, tmp_path, export_dir=str(tmp_path / "exports")) as client:
         yield client
         drop = getattr(client.app.state.ctx.store, "drop_database", None)
         if request.param == "mongodb" and drop is not None:

@@ -15,7 +15,7 @@ runner = CliRunner()
 
 
 def _seeded_store(tmp_path: Path) -> str:
-    with make_client("sqlite", tmp_path, validation_workers=0) as client:
+    with make_client("sqlite", tmp_path) as client:
         network(client)
     return f"sqlite:///{tmp_path / 'fhir.db'}"
 

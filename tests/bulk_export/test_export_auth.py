@@ -19,9 +19,7 @@ from tests.conftest import ADAPTERS
 
 @pytest.fixture(params=ADAPTERS)
 def secured(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
-    with auth_client(
-        request.param, tmp_path, export_dir=str(tmp_path / "exports"), validation_workers=0
-    ) as client:
+    with auth_client(request.param, tmp_path, export_dir=str(tmp_path / "exports")) as client:
         yield client
 
 

@@ -46,7 +46,7 @@ def test_conflict_that_persists_reaches_the_client_as_409() -> None:
 def test_create_aborted_once_by_the_store_is_written_exactly_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ctx = build_context(Settings(validation_workers=0), store=SQLiteStore(str(tmp_path / "f.db")))
+    ctx = build_context(Settings(), store=SQLiteStore(str(tmp_path / "f.db")))
     real_write = SQLiteSession.write
     aborted = []
 

@@ -23,7 +23,7 @@ def seeded(
 ) -> Iterator[tuple[ServerContext, SeedSummary]]:
     """One store seeded once for the module (loading the network is the slow part)."""
     db = tmp_path_factory.mktemp("seed") / "fhir.db"
-    ctx = build_context(Settings(store=f"sqlite:///{db}", validation_workers=0))
+    ctx = build_context(Settings(store=f"sqlite:///{db}"))
     first = load_seed_folder(ctx, SEED_DIR)
     try:
         yield ctx, first
