@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from fhir_server.security.acting import note_touched
 from fhir_server.security.facility import check_delete, stamp_write
 from fhir_server.security.patient_context import check_create_right, check_patient_write
 from fhir_server.storage.base import StoreSession, VersionConflict
-from fhir_server.storage.records import StoredRecord, Write
+from fhir_server.storage.records import ResourceIndex, StoredRecord, Write
 from fhir_server.terminology.bindings import check_bindings
 from fhir_server.workflows.rules import apply_delete_rules, apply_write_rules
 
@@ -42,11 +43,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def stamped(resource: dict[str, Any], id_: str, version: int, when: datetime) -> dict[str, Any]:
-    """The resource as it will be served: resourceType, id and meta first."""
+def stamped(
+    resource: dict[str, Any], id_: str, version: int, when: datetime | None
+) -> dict[str, Any]:
+    """The resource as it will be served: resourceType, id and meta first.
+
+    Without `when`, meta.lastUpdated is left for the writer to fill in.
+    """
     meta = dict(resource.get("meta") or {})
     meta["versionId"] = str(version)
-    meta["lastUpdated"] = fhir_instant(when)
+    meta["lastUpdated"] = fhir_instant(when) if when is not None else None
     out: dict[str, Any] = {"resourceType": resource["resourceType"], "id": id_, "meta": meta}
     for key, value in resource.items():
         if key not in out:
@@ -77,6 +83,39 @@ def next_instant(previous: StoredRecord | None) -> datetime:
     return now
 
 
+@dataclass
+class PreparedVersion:
+    """What a new version is, before the store is consulted: checked, stamped, indexed.
+
+    Everything here follows from the resource, its id and the version it replaces, so a
+    Bundle of creates can prepare it before taking the store's writer lock (transaction
+    `speculate`); `meta.lastUpdated` is set only when the version is written.
+    """
+
+    served: dict[str, Any]
+    index: ResourceIndex
+    warnings: list[Issue]
+
+
+def prepare_version(
+    ctx: ServerContext, resource: dict[str, Any], id_: str, current: StoredRecord | None
+) -> PreparedVersion:
+    """Terminology bindings, identifier rules, the server's stamps and the index.
+
+    Bindings are checked here, in the server process, because every write path (bundles
+    and bulk loads too) comes through here and the value sets stored on this server are
+    only known here.
+    """
+    warnings = check_bindings(ctx, resource)
+    check_identifiers(resource, ctx.settings.aadhaar_policy, ctx.settings.aadhaar_hash_key.encode())
+    version = current.version + 1 if current else 1
+    served = stamped(resource, id_, version, None)
+    served = stamp_write(
+        served, current.body if current is not None else None, ctx.indexer.compartments
+    )
+    return PreparedVersion(served, ctx.indexer.extract(served), list(warnings))
+
+
 def write_version(
     ctx: ServerContext,
     session: StoreSession,
@@ -85,24 +124,22 @@ def write_version(
     current: StoredRecord | None,
     method: str,
     warnings: list[Issue] | None = None,
+    prepared: PreparedVersion | None = None,
 ) -> StoredRecord:
     """Validate-free core of every write: rules, stamp, index, persist the next version.
 
-    Terminology bindings are checked here, in the server process, because every write
-    path (bundles and bulk loads too) comes through here and the value sets stored on
-    this server are only known here; binding warnings are appended to `warnings`.
+    `prepared` (for a create: `current` is None) skips the preparation done earlier;
+    binding warnings are appended to `warnings`.
     """
-    found = check_bindings(ctx, resource)
+    if prepared is None:
+        prepared = prepare_version(ctx, resource, id_, current)
     if warnings is not None:
-        warnings.extend(found)
-    check_identifiers(resource, ctx.settings.aadhaar_policy, ctx.settings.aadhaar_hash_key.encode())
+        warnings.extend(prepared.warnings)
     apply_write_rules(ctx, session, {**resource, "id": id_}, current)
+    served, index = prepared.served, prepared.index
     version = current.version + 1 if current else 1
     when = next_instant(current)
-    served = stamped(resource, id_, version, when)
-    served = stamp_write(
-        served, current.body if current is not None else None, ctx.indexer.compartments
-    )
+    served["meta"]["lastUpdated"] = fhir_instant(when)
     record = StoredRecord(
         type=served["resourceType"],
         id=id_,
@@ -112,7 +149,6 @@ def write_version(
         body=orjson.dumps(served),
         method=method,
     )
-    index = ctx.indexer.extract(served)
     creating = current is None or current.deleted
     if creating:
         check_create_right(record.type)
