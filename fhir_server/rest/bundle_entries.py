@@ -32,6 +32,7 @@ class EntryPlan:
     assigned_id: str | None = None  # the id a POST/conditional PUT will get
     skipped_write: bool = False  # conditional create that matched
     outcome: Any = field(default=None)
+    prepared: Any = None  # the new version, prepared before the writer lock (a create)
 
     @property
     def where(self) -> str:

@@ -9,7 +9,7 @@ from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.retry import retry_conflicts
-from fhir_server.rest.versioning import new_id, write_version
+from fhir_server.rest.versioning import PreparedVersion, new_id, write_version
 from fhir_server.security.acting import current_principal
 from fhir_server.security.consent import visibility
 from fhir_server.storage.base import StoreSession
@@ -57,6 +57,7 @@ def create_in(
     resource: dict[str, Any],
     if_none_exist: str | None = None,
     id_: str | None = None,
+    prepared: PreparedVersion | None = None,
 ) -> InteractionResult:
     """Create inside an open write session (validation already done by the caller)."""
     if if_none_exist:
@@ -65,5 +66,7 @@ def create_in(
             return existing
     # a client-supplied id on create is ignored: create assigns the id
     warnings: list[Issue] = []  # e.g. codes outside an extensible binding
-    record = write_version(ctx, session, resource, id_ or new_id(), None, "POST", warnings)
+    record = write_version(
+        ctx, session, resource, id_ or new_id(), None, "POST", warnings, prepared
+    )
     return InteractionResult(201, record=record, location=True, issues=warnings)

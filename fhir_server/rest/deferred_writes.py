@@ -55,6 +55,9 @@ class DeferredWrites:
     def lock(self, key: str) -> None:
         self.session.lock(key)
 
+    def change_marker(self) -> object | None:
+        return self.session.change_marker()
+
     # -- reads: from the queue, or flushed first whenever they could see a queued write --
     def read(self, type_: str, id_: str) -> StoredRecord | None:
         queued = self._queued.get((type_, id_))

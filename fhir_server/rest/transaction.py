@@ -6,6 +6,15 @@ rewritten wherever it appears, then entries run in the order the spec prescribes
 (DELETE, POST, PUT/PATCH, GET). Any failure rolls the whole session back and the
 response is one OperationOutcome naming the entry. A batch runs each entry on its own.
 
+Concurrent Bundles of creates (the bulk-ingest shape: every entry a POST) do most of
+their work outside the store's writer lock, so that several server processes load
+Bundles side by side (`speculate`): ids, references and each new version (bindings,
+stamps, index) are prepared in a read session, noting every store look-up they used.
+The write session then trusts them if nothing was committed in between, or runs each
+look-up again; should any answer differ, every rewrite is undone and the Bundle runs
+the ordinary way, under the lock. Rules that read the store (referential integrity,
+workflows) and `lastUpdated` stay under the lock.
+
 Bulk speed: every resource is validated before the session starts (≈ 13 µs each, see
 validation/compiled.py), the entries' writes reach the store in one call
 (`DeferredWrites`), and each distinct ifNoneExist or conditional reference criteria is
@@ -38,7 +47,7 @@ from fhir_server.rest.create import create_in, existing_match
 from fhir_server.rest.deferred_writes import DeferredWrites
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.retry import retry_conflicts
-from fhir_server.rest.versioning import check_id, new_id
+from fhir_server.rest.versioning import check_id, new_id, prepare_version
 from fhir_server.security.access import ALL_TYPES, Needs, request_needs
 from fhir_server.security.acting import current_principal
 from fhir_server.security.principal import ScopeDenied
@@ -118,24 +127,106 @@ class TransactionProcessor:
         self.ids: dict[str, str] = {}  # fullUrl -> "Type/id"
         self._conditional: dict[str, str] = {}  # "Type?criteria" -> "Type/id"
         self._matched: dict[str, InteractionResult | None] = {}  # ifNoneExist outcomes
+        # (container, key, value before) of every rewrite, while speculating
+        self._rewrites: list[tuple[Any, Any, str]] | None = None
 
     def run(self, plans: list[EntryPlan]) -> list[tuple[EntryPlan, InteractionResult]]:
         invalid = _validation_failures(self.ctx, plans)
         if invalid:
             first = min(invalid)
             raise entry_error(first, FhirError(400, "invalid", "", issues=invalid[first]))
-        results = self._write(plans)
+        marker = self.speculate(plans) if _speculative(plans) else None
+        results = self._write(plans, marker)
         return [(plan, results[plan.index]) for plan in plans]
 
-    def _write(self, plans: list[EntryPlan]) -> dict[int, InteractionResult]:
+    # -- speculation: a Bundle of creates prepared outside the writer lock --------------
+    def speculate(self, plans: list[EntryPlan]) -> object | None:
+        """Prepare ids, references and new versions in a read session.
+
+        Returns the store's change marker taken before the first look-up, or None when
+        nothing was prepared (the store cannot tell about commits, or an entry failed:
+        the ordinary path then reports it exactly as it would have).
+        """
+        self._rewrites = []
+        try:
+            with self.ctx.store.session() as session:
+                marker = session.change_marker()
+                if marker is None:
+                    return None
+                self._resolve_all(session, plans)
+                for plan in plans:
+                    if not plan.skipped_write:
+                        assert plan.type is not None and plan.resource is not None
+                        plan.prepared = self._guard(
+                            plan,
+                            lambda p=plan: prepare_version(
+                                self.ctx, p.resource, p.assigned_id, None
+                            ),
+                        )
+            return marker
+        except FhirError:
+            self._undo(plans)
+            return None
+
+    def _still_true(self, session: StoreSession, marker: object) -> bool:
+        """Whether every look-up made while speculating gives the same answer now."""
+        if session.change_marker() == marker:
+            return True  # nothing was committed since: nothing can have changed
+        for key, expected in self._matched.items():
+            type_, _, criteria = key.partition("?")
+            again = existing_match(self.ctx, session, type_, criteria)
+            if (again and again.record and again.record.id) != (
+                expected and expected.record and expected.record.id
+            ):
+                return False
+            self._matched[key] = again
+        for reference, resolved in self._conditional.items():
+            type_, _, criteria = reference.partition("?")
+            if [f"{t}/{i}" for t, i in find_matches(self.ctx, session, type_, criteria)] != [
+                resolved
+            ]:
+                return False
+        return True
+
+    def _undo(self, plans: list[EntryPlan]) -> None:
+        """Put every rewritten reference back and forget what speculation decided."""
+        for container, key, before in reversed(self._rewrites or ()):
+            container[key] = before
+        self._rewrites = None  # what runs next, under the lock, is final
+        self.ids.clear()
+        self._conditional.clear()
+        self._matched.clear()
+        for plan in plans:
+            plan.assigned_id = None
+            plan.skipped_write = False
+            plan.outcome = None
+            plan.prepared = None
+
+    def _resolve_all(self, session: StoreSession, plans: list[EntryPlan]) -> None:
+        for plan in plans:
+            self._guard(plan, lambda p=plan: self.assign_id(session, p))
+        for plan in plans:
+            if plan.resource is not None:
+                self._guard(plan, lambda p=plan: self.rewrite_references(session, p.resource))
+
+    def _write(self, plans: list[EntryPlan], marker: object | None) -> dict[int, InteractionResult]:
         results: dict[int, InteractionResult] = {}
         with self.ctx.store.session(write=True) as store_session:
             session = DeferredWrites(store_session)
-            for plan in plans:
-                self._guard(plan, lambda p=plan: self.assign_id(session, p))
-            for plan in plans:
-                if plan.resource is not None:
-                    self._guard(plan, lambda p=plan: self.rewrite_references(session, p.resource))
+            if marker is not None:
+                try:
+                    trusted = self._still_true(session, marker)
+                except FhirError:
+                    trusted = False
+                if not trusted:
+                    self._undo(plans)
+                    marker = None
+            if marker is None:
+                self._resolve_all(session, plans)
+            else:  # the matched If-None-Exist outcomes were read again
+                for plan in plans:
+                    if plan.skipped_write and plan.if_none_exist:
+                        plan.outcome = self._matched[f"{plan.type}?{plan.if_none_exist}"]
             # entries may reference each other in any order: what this Bundle writes counts
             # as existing for the referential-integrity rule
             session.planned = frozenset(
@@ -216,9 +307,15 @@ class TransactionProcessor:
                 self.rewrite_references(session, item)
             elif kind is str:
                 if key == "reference":
-                    value[key] = self._resolve(session, item)
+                    resolved = self._resolve(session, item)
                 elif item in ids:
-                    value[key] = ids[item]
+                    resolved = ids[item]
+                else:
+                    continue
+                if resolved != item:
+                    if self._rewrites is not None:
+                        self._rewrites.append((value, key, item))
+                    value[key] = resolved
 
     def _resolve(self, session: StoreSession, reference: str) -> str:
         if reference in self.ids:
@@ -245,6 +342,16 @@ class TransactionProcessor:
         return reference
 
 
+# Writing one of these changes how later entries are checked or indexed, so a Bundle
+# holding one must prepare each entry after the ones before it are written.
+_CHANGES_LATER_WRITES = frozenset({"SearchParameter", "ValueSet", "CodeSystem", "ConceptMap"})
+
+
+def _speculative(plans: list[EntryPlan]) -> bool:
+    """Only Bundles of creates are prepared outside the lock (see the module docstring)."""
+    return all(p.method == "POST" and p.type not in _CHANGES_LATER_WRITES for p in plans)
+
+
 def _execute(
     ctx: ServerContext, request: RequestInfo, session: StoreSession, plan: EntryPlan
 ) -> InteractionResult:
@@ -253,7 +360,9 @@ def _execute(
         if plan.skipped_write:
             return plan.outcome
         assert type_ is not None and plan.resource is not None
-        return create_in(ctx, session, type_, plan.resource, None, id_=plan.assigned_id)
+        return create_in(
+            ctx, session, type_, plan.resource, None, id_=plan.assigned_id, prepared=plan.prepared
+        )
     if method == "PUT":
         assert type_ is not None and plan.resource is not None
         id_ = plan.id or plan.assigned_id

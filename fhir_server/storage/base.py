@@ -153,6 +153,13 @@ class StoreSession(Protocol):
     def lock(self, key: str) -> None:
         """Serialise concurrent write sessions that use the same key (conditional create)."""
 
+    def change_marker(self) -> object | None:
+        """A value that changes whenever another session commits, or None if unknown.
+
+        Lets work prepared in a read session be trusted in a later write session on the
+        same connection when nothing was committed in between (transaction `speculate`).
+        """
+
 
 class Store(Protocol):
     kind: str  # "sqlite" | "mongodb" | "mongomock"

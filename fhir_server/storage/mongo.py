@@ -399,6 +399,9 @@ class MongoSession:
             page.total = self.db.history.count_documents(base, **self._s)
         return page
 
+    def change_marker(self) -> object | None:
+        return None  # transactions abort on conflict instead (rest/retry.py)
+
     # -- writes -------------------------------------------------------------------------
     def lock(self, key: str) -> None:
         if self.client_session is None:

@@ -262,6 +262,11 @@ class SQLiteSession:
         # BEGIN IMMEDIATE already holds the database's only writer lock
         return None
 
+    def change_marker(self) -> object | None:
+        # changes when another connection commits; the thread's connection is the same
+        # for its read and write sessions
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
     def write(self, writes: Sequence[Write]) -> None:
         if not self.writable:
             raise RuntimeError("write() needs a write session")
