@@ -73,6 +73,11 @@ def _suffix(path: Path) -> str | None:
     return next((s for s in (*NDJSON_SUFFIXES, *BUNDLE_SUFFIXES) if name.endswith(s)), None)
 
 
+def is_information(path: Path) -> bool:
+    """An "information" bundle: others reference what it holds, so it loads first."""
+    return path.name.startswith(_INFORMATION_PREFIXES)
+
+
 def discover(paths: Iterable[Path]) -> list[Path]:
     """The files to load, in load order (see the module docstring)."""
     files: list[Path] = []
@@ -84,7 +89,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
         else:
             raise FileNotFoundError(f"{path} does not exist")
     unique = list(dict.fromkeys(files))
-    return sorted(unique, key=lambda p: (not p.name.startswith(_INFORMATION_PREFIXES), str(p)))
+    return sorted(unique, key=lambda p: (not is_information(p), str(p)))
 
 
 def _read_bytes(path: Path) -> bytes:

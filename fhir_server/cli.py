@@ -94,6 +94,14 @@ def import_(
     continue_on_error: Annotated[
         bool, typer.Option(help="Report a failed file or line and go on (else stop there)")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes loading files side by side (default: one per CPU from"
+            " 16 files on, else 1)",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Load Bundles and NDJSON as POST /fhir would (validated, indexed, one transaction each).
 
@@ -101,7 +109,8 @@ def import_(
     hospitalInformation* / practitionerInformation* load first (others reference them
     conditionally), then the rest; each group in sorted path order. NDJSON lines load as
     updates when they carry an id, as creates otherwise, 1,000 per transaction. The exit
-    status is 1 when anything failed.
+    status is 1 when anything failed. With several workers, the files after the
+    information bundles load side by side (one file per process at a time).
     """
     from fhir_server.api.app import build_context
     from fhir_server.cli_progress import run_import
@@ -110,7 +119,7 @@ def import_(
     _check_store(settings.store)
     ctx = build_context(settings)
     try:
-        summary = run_import(ctx, paths, continue_on_error)
+        summary = run_import(ctx, paths, continue_on_error, workers=workers)
     finally:
         ctx.close()
     if summary.failures:

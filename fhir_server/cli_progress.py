@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fhir_server.bulk_import import ImportSummary, discover, import_paths
+from fhir_server.parallel_import import import_in_parallel, workers_for
 from fhir_server.rest.context import ServerContext
 
 _SHOWN_FAILURES = 50
@@ -20,9 +22,11 @@ def run_import(
     paths: Sequence[Path],
     continue_on_error: bool,
     console: Console | None = None,
+    workers: int | None = None,
 ) -> ImportSummary:
     console = console or Console(stderr=True)
     total = len(discover(paths))
+    processes = workers_for(workers, total, os.cpu_count() or 1)
     columns = (
         TextColumn("[bold]import"),
         BarColumn(),
@@ -40,10 +44,15 @@ def run_import(
                 completed=summary.files,
                 resources=summary.resources,
                 rate=summary.rate,
-                current=Path(current).name,
+                current=Path(current).name if current else "",
             )
 
-        summary = import_paths(ctx, paths, continue_on_error=continue_on_error, progress=update)
+        if processes > 1:
+            summary = import_in_parallel(
+                ctx, paths, processes, continue_on_error=continue_on_error, progress=update
+            )
+        else:
+            summary = import_paths(ctx, paths, continue_on_error=continue_on_error, progress=update)
         bar.update(task, completed=summary.files, current="")
     _print_summary(console, summary, total)
     return summary

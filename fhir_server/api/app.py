@@ -19,6 +19,7 @@ from fhir_server.api.errors import install_error_handlers
 from fhir_server.api.hardening import install_hardening
 from fhir_server.api.routes import router
 from fhir_server.bulk_export.jobs import ExportJobs
+from fhir_server.gc_tuning import tune_gc
 from fhir_server.operations.reindex_jobs import ReindexJobs
 from fhir_server.rest.context import ServerContext
 from fhir_server.search.index import IndexExtractor
@@ -36,6 +37,7 @@ from fhir_server.web import router as web_router
 
 
 def build_context(settings: Settings, store: Store | None = None) -> ServerContext:
+    tune_gc()
     abha.configure(settings.abha_number_systems)
     registry = SearchParameterRegistry.load_default()
     own_bases = (settings.base_url,) if settings.base_url else ()

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from fhir_server.bulk_import import discover
 from fhir_server.cli import app
+from fhir_server.parallel_import import AUTO_PARALLEL_FROM_FILES, workers_for
 from fhir_server.storage.sqlite import SQLiteStore
 from tests.api.fixtures import encounter, patient
 
@@ -76,9 +77,7 @@ def _write(path: Path, data: bytes) -> Path:
 
 def _import(tmp_path: Path, *args: str) -> Any:
     store = f"sqlite:///{tmp_path / 'fhir.db'}"
-    return runner.invoke(
-        app, ["import", *args, "--store", store], env={"FHIR_VALIDATION_WORKERS": "0"}
-    )
+    return runner.invoke(app, ["import", *args, "--store", store])
 
 
 def _counts(tmp_path: Path) -> dict[str, int]:
@@ -156,3 +155,36 @@ def test_continue_on_error_reports_failures_and_loads_the_rest(tmp_path: Path) -
     assert "a.json" in result.output
     assert "c.ndjson:2" in result.output and "c.ndjson:3" in result.output
     assert _counts(tmp_path) == {"Practitioner": 2, "Patient": 2, "Encounter": 1}
+
+
+def test_several_worker_processes_load_the_files_after_the_information_bundles(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "in"
+    _write(data / "0-practitionerInformation.json", orjson.dumps(_information_batch()))
+    families = ("Sharma", "Iyer", "Khan", "Das", "Roy")
+    for family in families:
+        _write(data / f"{family}.json.bz2", orjson.dumps(_patient_transaction(family)))
+    _write(data / "bad.json", orjson.dumps(_patient_transaction("Nair", valid=False)))
+
+    result = _import(tmp_path, str(data), "--workers", "2", "--continue-on-error")
+
+    assert result.exit_code == 1, result.output
+    assert "bad.json" in result.output and "Bundle.entry[0]" in result.output
+    assert "7 of 7" in result.output  # every file was handled
+    assert _counts(tmp_path) == {"Practitioner": 2, "Patient": 5, "Encounter": 5}
+    # each patient bundle's conditional reference found the information bundle's doctor
+    store = SQLiteStore(str(tmp_path / "fhir.db"))
+    try:
+        doctors = {r.id for r in store.iter_current("Practitioner")}
+        for record in store.iter_current("Encounter"):
+            reference = orjson.loads(record.body)["participant"][0]["individual"]["reference"]
+            assert reference.removeprefix("Practitioner/") in doctors
+    finally:
+        store.close()
+
+
+def test_workers_default_to_one_for_a_small_import() -> None:
+    assert workers_for(None, 3, cpus=8) == 1
+    assert workers_for(None, AUTO_PARALLEL_FROM_FILES, cpus=8) == 8
+    assert workers_for(2, 3, cpus=8) == 2
