@@ -26,6 +26,7 @@ class DeferredWrites:
         self.session = session
         self.entry: int | None = None  # the Bundle entry whose writes are being queued
         self.planned: frozenset[Key] = frozenset()  # resources this Bundle will write
+        self.confirmed: set[Key] = set()  # found to exist in this session (integrity rule)
         self._queue: list[Write] = []
         self._entries: dict[Key, int | None] = {}  # queued key -> entry that wrote it
         self._queued: dict[Key, StoredRecord] = {}  # queued key -> the version it writes
@@ -46,6 +47,8 @@ class DeferredWrites:
     def write(self, writes: Sequence[Write]) -> None:
         for w in writes:
             key = (w.record.type, w.record.id)
+            if w.record.deleted:
+                self.confirmed.discard(key)
             if key in self._entries:
                 self.flush()  # the store checks each version against the one before it
             self._queue.append(w)

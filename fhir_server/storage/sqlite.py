@@ -46,6 +46,7 @@ from fhir_server.storage.terminology_sqlite import SQLiteTerminologyStore
 _INF = float("inf")
 _RECORD_COLUMNS = "r.type, r.id, r.version, r.last_updated, r.deleted, r.body"
 _CHUNK = 400  # keeps bound parameters well under SQLite's limit
+WAL_CHECKPOINT_PAGES = 10_000
 
 
 class WriterTurn:
@@ -133,6 +134,9 @@ class SQLiteStore:
         conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA mmap_size = 268435456")
+        # checkpoint every ~40 MB of WAL instead of 4 MB: a page changed by many commits
+        # (index pages, during bulk loads) is copied back once per checkpoint, not per 4 MB
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         with self._all_lock:
             self._all.append(conn)
         return conn

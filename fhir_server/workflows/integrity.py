@@ -90,11 +90,19 @@ def references_must_exist(
         resource = {k: v for k, v in resource.items() if k != "entry"}
     targets = {_relative_target(reference) for reference in _reference_strings(resource)}
     # a transaction's session knows what the Bundle itself is writing (forward references)
+    # and which targets an earlier entry already found (the session holds the writer lock,
+    # so only the session itself could delete them; it forgets those it deletes)
     planned = getattr(session, "planned", frozenset())
+    confirmed = getattr(session, "confirmed", None)
     wanted = targets - planned - {None, own}
+    if confirmed:
+        wanted -= confirmed
     if not wanted:
         return
-    absent = wanted - session.read_many(wanted).keys()  # type: ignore[arg-type]
+    found = session.read_many(wanted).keys()  # type: ignore[arg-type]
+    if confirmed is not None:
+        confirmed.update(found)
+    absent = wanted - found
     if not absent:
         return
     # only a refusal pays for the element paths
