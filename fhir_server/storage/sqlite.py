@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 try:
     import fcntl
@@ -40,7 +43,12 @@ from fhir_server.storage.base import (
 from fhir_server.storage.cursor import decode_cursor, encode_cursor
 from fhir_server.storage.query import Predicate, SearchPage, SearchQuery
 from fhir_server.storage.records import ResourceIndex, StoredRecord, Write
-from fhir_server.storage.sqlite_schema import DDL, INDEX_TABLES, SCHEMA_VERSION
+from fhir_server.storage.sqlite_schema import (
+    DDL,
+    INDEX_TABLES,
+    SCHEMA_VERSION,
+    migrate_sort_keys,
+)
 from fhir_server.storage.terminology_sqlite import SQLiteTerminologyStore
 
 _INF = float("inf")
@@ -155,6 +163,7 @@ class SQLiteStore:
             for statement in DDL.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            migrate_sort_keys(conn)
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
@@ -363,25 +372,30 @@ class SQLiteSession:
             rec = w.record
             micros = to_micros(rec.last_updated)
             deleted = int(rec.deleted)
+            live = w.index is not None and not rec.deleted
+            sort_keys = sort_keys_json(w.index) if live else None  # type: ignore[arg-type]
             if key in current:
                 rid, previous = current[key]
-                updates.append((rec.version, micros, deleted, rec.body, rid))
+                updates.append((rec.version, micros, deleted, rec.body, sort_keys, rid))
                 closed.append((micros, rec.type, rec.id, previous))
                 stale_rids.append(rid)
             else:
                 rid, next_rid = next_rid, next_rid + 1
-                inserts.append((rid, rec.type, rec.id, rec.version, micros, deleted, rec.body))
+                inserts.append(
+                    (rid, rec.type, rec.id, rec.version, micros, deleted, rec.body, sort_keys)
+                )
             history.append((rec.type, rec.id, rec.version, micros, deleted, rec.method, rec.body))
-            if w.index is not None and not rec.deleted:
-                _collect_index_rows(index_rows, rid, rec.type, w.index)
+            if live:
+                _collect_index_rows(index_rows, rid, rec.type, w.index)  # type: ignore[arg-type]
         conn.executemany(
-            "INSERT INTO resources (rid, type, id, version, last_updated, deleted, body)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO resources"
+            " (rid, type, id, version, last_updated, deleted, body, sort_keys)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
         conn.executemany(
-            "UPDATE resources SET version = ?, last_updated = ?, deleted = ?, body = ?"
-            " WHERE rid = ?",
+            "UPDATE resources SET version = ?, last_updated = ?, deleted = ?, body = ?,"
+            " sort_keys = ? WHERE rid = ?",
             updates,
         )
         conn.executemany(
@@ -440,6 +454,18 @@ def replace_index_rows(
             conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
 
+_LOWEST = -sys.float_info.max  # JSON has no -Infinity: an open-ended start sorts first
+
+
+def sort_keys_json(index: ResourceIndex) -> str | None:
+    """`resources.sort_keys`: each parameter's first sort key, as a JSON object."""
+    keys: dict[str, Any] = {}
+    for s in index.sorts:
+        if s.param not in keys:  # one key per parameter
+            keys[s.param] = _LOWEST if s.key == -_INF else s.key
+    return orjson.dumps(keys).decode() if keys else None
+
+
 def _collect_index_rows(
     rows: dict[str, list[tuple[Any, ...]]], rid: int, type_: str, index: ResourceIndex
 ) -> None:
@@ -459,9 +485,4 @@ def _collect_index_rows(
     rows["idx_composite"] += [
         (rid, type_, c.param, "$".join(c.keys), c.low, c.high) for c in index.composites
     ]
-    seen_sort: set[str] = set()
-    for s in index.sorts:
-        if s.param not in seen_sort:  # one key per parameter
-            seen_sort.add(s.param)
-            rows["idx_sort"].append((rid, type_, s.param, s.key))
     rows["compartment"] += [(rid, pid) for pid in dict.fromkeys(index.compartments)]

@@ -167,8 +167,9 @@ def _sorted_rows(conn: sqlite3.Connection, query: SearchQuery) -> list[Sequence[
         elif key.param == "_lastUpdated":
             expr = "r.last_updated"
         else:
-            expr = "(SELECT s.key FROM idx_sort s WHERE s.rid = r.rid AND s.param = ?)"
-            key_args += [key.param, key.param]  # the expression appears twice below
+            expr = "json_extract(r.sort_keys, ?)"
+            path = f'$."{key.param}"'
+            key_args += [path, path]  # the expression appears twice below
         key_columns.append(f"({expr}) IS NULL AS n{i}, {expr} AS k{i}")
         # both directions put resources without a value last
         order.append(f"n{i} ASC, k{i} {'DESC' if key.descending else 'ASC'}")
