@@ -52,6 +52,14 @@ from fhir_server.storage.sqlite_schema import (
 from fhir_server.storage.terminology_sqlite import SQLiteTerminologyStore
 
 _INF = float("inf")
+# A version's body is stored once: in `resources` while it is current (its history row
+# holds an empty body), in `history` once a later version replaced it. Bulk loads write
+# each resource's JSON once instead of twice. Tombstones have empty bodies in both.
+_HISTORY_BODY = (
+    "CASE WHEN h.deleted = 0 AND length(h.body) = 0"
+    " THEN (SELECT r.body FROM resources r WHERE r.type = h.type AND r.id = h.id)"
+    " ELSE h.body END"
+)
 _RECORD_COLUMNS = "r.type, r.id, r.version, r.last_updated, r.deleted, r.body"
 _CHUNK = 400  # keeps bound parameters well under SQLite's limit
 WAL_CHECKPOINT_PAGES = 10_000
@@ -250,8 +258,8 @@ class SQLiteSession:
 
     def vread(self, type_: str, id_: str, version: int) -> StoredRecord | None:
         row = self.conn.execute(
-            "SELECT type, id, version, last_updated, deleted, body, method FROM history"
-            " WHERE type = ? AND id = ? AND version = ?",
+            f"SELECT type, id, version, last_updated, deleted, {_HISTORY_BODY}, method"
+            " FROM history h WHERE type = ? AND id = ? AND version = ?",
             (type_, id_, version),
         ).fetchone()
         return _record(row[:6], row[6]) if row else None
@@ -303,8 +311,8 @@ class SQLiteSession:
             where += " AND (last_updated < ? OR (last_updated = ? AND seq < ?))"
             page_args += [position[0], position[0], position[1]]
         rows = self.conn.execute(
-            "SELECT type, id, version, last_updated, deleted, body, method, seq FROM history"
-            f" WHERE {where} ORDER BY last_updated DESC, seq DESC LIMIT ?",
+            f"SELECT type, id, version, last_updated, deleted, {_HISTORY_BODY}, method, seq"
+            f" FROM history h WHERE {where} ORDER BY last_updated DESC, seq DESC LIMIT ?",
             [*page_args, query.count + 1],
         ).fetchall()
         page = HistoryPage(records=[_record(row[:6], row[6]) for row in rows[: query.count]])
@@ -377,16 +385,24 @@ class SQLiteSession:
             if key in current:
                 rid, previous = current[key]
                 updates.append((rec.version, micros, deleted, rec.body, sort_keys, rid))
-                closed.append((micros, rec.type, rec.id, previous))
+                closed.append((micros, rid, rec.type, rec.id, previous))
                 stale_rids.append(rid)
             else:
                 rid, next_rid = next_rid, next_rid + 1
                 inserts.append(
                     (rid, rec.type, rec.id, rec.version, micros, deleted, rec.body, sort_keys)
                 )
-            history.append((rec.type, rec.id, rec.version, micros, deleted, rec.method, rec.body))
+            # the current version's body is kept once, in `resources` (see _HISTORY_BODY)
+            history.append((rec.type, rec.id, rec.version, micros, deleted, rec.method, b""))
             if live:
                 _collect_index_rows(index_rows, rid, rec.type, w.index)  # type: ignore[arg-type]
+        # a replaced version takes its body into history before `resources` is overwritten
+        conn.executemany(
+            "UPDATE history SET ended = ?, body = CASE WHEN deleted = 0 AND length(body) = 0"
+            " THEN (SELECT body FROM resources WHERE rid = ?) ELSE body END"
+            " WHERE type = ? AND id = ? AND version = ?",
+            closed,
+        )
         conn.executemany(
             "INSERT INTO resources"
             " (rid, type, id, version, last_updated, deleted, body, sort_keys)"
@@ -397,9 +413,6 @@ class SQLiteSession:
             "UPDATE resources SET version = ?, last_updated = ?, deleted = ?, body = ?,"
             " sort_keys = ? WHERE rid = ?",
             updates,
-        )
-        conn.executemany(
-            "UPDATE history SET ended = ? WHERE type = ? AND id = ? AND version = ?", closed
         )
         conn.executemany(
             "INSERT INTO history (type, id, version, last_updated, deleted, method, body)"
