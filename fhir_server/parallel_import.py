@@ -2,7 +2,8 @@
 processes, each with its own store connection, through the same `import_paths`.
 
 Information bundles (see bulk_import) load first, in this process, because the others
-reference them conditionally. Every other file then goes to a worker process; SQLite
+reference them conditionally (the workers start up meanwhile). Every other file then goes
+to a worker process, biggest first so that the last one to finish is a small one; SQLite
 lets the processes prepare their Bundles side by side and takes turns only to write
 (rest/transaction.py, `speculate`). Without `--continue-on-error`, the first failure
 stops the files not yet started; files already loading finish.
@@ -43,8 +44,14 @@ def _init_worker(store: str) -> None:
     global _worker_ctx
     from fhir_server.api.app import build_context
     from fhir_server.settings import load_settings
+    from fhir_server.validation.compiled import compiled_validator
 
     _worker_ctx = build_context(load_settings(store=store))
+    compiled_validator()
+
+
+def _ready() -> None:
+    """A no-op task: returns once the worker has started up."""
 
 
 def _load_file(path: str, continue_on_error: bool) -> ImportSummary:
@@ -72,13 +79,21 @@ def import_in_parallel(
     first = [p for p in files if is_information(p)]
     rest = [p for p in files if not is_information(p)]
     started = time.perf_counter()
-    summary = import_paths(ctx, first, continue_on_error=continue_on_error, progress=progress)
-    if (summary.failures and not continue_on_error) or not rest:
-        return summary
     spawn = multiprocessing.get_context("spawn")  # the server code runs threads: no fork
     with ProcessPoolExecutor(
         workers, mp_context=spawn, initializer=_init_worker, initargs=(ctx.settings.store,)
     ) as pool:
+        # the workers start up (imports, the compiled schema) while this process loads
+        # the information bundles
+        warm = [pool.submit(_ready) for _ in range(workers)]
+        summary = import_paths(ctx, first, continue_on_error=continue_on_error, progress=progress)
+        if (summary.failures and not continue_on_error) or not rest:
+            for future in warm:
+                future.cancel()
+            summary.seconds = time.perf_counter() - started
+            return summary
+        # biggest files first, so that no worker is left with a big one at the end
+        rest.sort(key=lambda path: path.stat().st_size, reverse=True)
         pending: set[Future[ImportSummary]] = {
             pool.submit(_load_file, str(path), continue_on_error) for path in rest
         }
