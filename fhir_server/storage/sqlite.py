@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from fhir_server.storage.sqlite_schema import (
     DDL,
     INDEX_TABLES,
     SCHEMA_VERSION,
+    UNSTORED_PARAMS,
     migrate_sort_keys,
 )
 from fhir_server.storage.terminology_sqlite import SQLiteTerminologyStore
@@ -489,6 +491,14 @@ def sort_keys_json(index: ResourceIndex) -> str | None:
 def _collect_index_rows(
     rows: dict[str, list[tuple[Any, ...]]], rid: int, type_: str, index: ResourceIndex
 ) -> None:
+    unstored = UNSTORED_PARAMS.get(type_)
+    if unstored:  # (see UNION_PARAMS)
+        index = replace(
+            index,
+            tokens=[t for t in index.tokens if t.param not in unstored],
+            quantities=[x for x in index.quantities if x.param not in unstored],
+            composites=[c for c in index.composites if c.param not in unstored],
+        )
     rows["idx_token"] += [(rid, type_, t.param, t.system, t.code, t.text) for t in index.tokens]
     rows["idx_string"] += [(rid, type_, s.param, s.value, s.exact) for s in index.strings]
     rows["idx_range"] += [

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fhir_server.storage import query as q
+from fhir_server.storage.sqlite_schema import UNION_PARAMS
 
 _MAX_CHAR = "\U0010ffff"
 
@@ -131,14 +132,30 @@ class SqlBuilder:
             return f"{column} IN ({', '.join(self.arg(t) for t in self.types)})"
         return "1"
 
+    def param_filter(self, alias: str, param: str) -> str:
+        """`alias.param` is `param`, or one of the parameters whose rows stand for it."""
+        types = self.types or tuple(t for t, p in UNION_PARAMS if p == param)
+        union = [UNION_PARAMS.get((t, param)) for t in types]
+        if not any(union):
+            return f"{alias}.param = {self.arg(param)}"
+        if len(self.types) == 1:
+            stored = union[0]
+            assert stored is not None
+            return f"{alias}.param IN ({', '.join(self.arg(x) for x in stored)})"
+        alternatives = [f"{alias}.param = {self.arg(param)}"]
+        for type_, stored in zip(types, union, strict=True):
+            if stored:
+                names = ", ".join(self.arg(x) for x in stored)
+                alternatives.append(
+                    f"({alias}.type = {self.arg(type_)} AND {alias}.param IN ({names}))"
+                )
+        return "(" + " OR ".join(alternatives) + ")"
+
     def entries(self, lookup: Lookup, alias: str) -> str:
         """WHERE text selecting `lookup`'s entries of the searched types from `alias`."""
         parts = []
         if lookup.param is not None:
-            parts += [
-                self.type_filter(f"{alias}.type"),
-                f"{alias}.param = {self.arg(lookup.param)}",
-            ]
+            parts += [self.type_filter(f"{alias}.type"), self.param_filter(alias, lookup.param)]
         if lookup.condition:
             parts.append(f"({lookup.condition})")
             self.args += lookup.args
@@ -160,7 +177,7 @@ class SqlBuilder:
         # the rid fixes the type: no type filter, the (rid, ...) index does the work
         parts = ["x.rid = r.rid"]
         if lookup.param is not None:
-            parts.append(f"x.param = {self.arg(lookup.param)}")
+            parts.append(self.param_filter("x", lookup.param))
         if lookup.condition:
             parts.append(f"({lookup.condition})")
             self.args += lookup.args
