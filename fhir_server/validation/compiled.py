@@ -32,12 +32,17 @@ messages name elements the way clients expect; the verdict stays this one.
 from __future__ import annotations
 
 import gzip
+import hashlib
+import os
 import threading
 import typing
+from contextlib import suppress
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+import fhir.resources
 import jsonschema_rs
 import orjson
 from fhir.resources.R4B import get_fhir_model_class
@@ -134,6 +139,39 @@ def _present(name: str, properties: dict[str, Any]) -> dict[str, Any]:
     return {"required": [name]}
 
 
+def element_rules(definitions: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The added clauses of every definition that has some, cached on disk.
+
+    Reading them from the models imports every model class (≈ 0.9 s), which each server
+    and import worker process would pay at start; the cache file is keyed by the
+    fhir.resources version and the schema file, and any problem with it means rebuilding.
+    """
+    digest = hashlib.sha256(SCHEMA_PATH.read_bytes()).hexdigest()[:16]
+    path = cache_dir() / f"write-schema-rules-{fhir.resources.__version__}-{digest}.json"
+    with suppress(OSError, orjson.JSONDecodeError):
+        return orjson.loads(path.read_bytes())
+    rules = {}
+    for name, model in _models(definitions).items():
+        clauses = _element_rules(definitions[name], model)
+        if clauses:
+            rules[name] = clauses
+    with suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(orjson.dumps(rules))
+        partial.replace(path)  # atomic: processes starting together never read half a file
+    return rules
+
+
+def cache_dir() -> Path:
+    """Where derived, rebuildable files go: $FHIR_CACHE_DIR, else the user's cache."""
+    configured = os.environ.get("FHIR_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "fhir-server"
+
+
 def _resource_dispatch() -> dict[str, Any]:
     """`ResourceList` as a dispatch on resourceType instead of a 146-way oneOf."""
     return {
@@ -202,12 +240,11 @@ def write_schema(with_enums: bool = False) -> dict[str, Any]:
     """The completed schema (draft 7): the R4 definitions, their added rules, the dispatch."""
     source = orjson.loads(gzip.decompress(SCHEMA_PATH.read_bytes()))
     definitions: dict[str, Any] = source["definitions"]
+    rules = element_rules(definitions)
     definitions = _Tightening(definitions, with_enums)(definitions)
     # R4 types without an R4B model (MedicinalProduct...) get the schema alone
-    for name, model in _models(definitions).items():
-        clauses = _element_rules(definitions[name], model)
-        if clauses:
-            definitions[name]["allOf"] = [*definitions[name].get("allOf", []), *clauses]
+    for name, clauses in rules.items():
+        definitions[name]["allOf"] = [*definitions[name].get("allOf", []), *clauses]
     for definition in definitions.values():
         if "properties" in definition:
             definition["type"] = "object"  # the schema lets `null` stand for an element

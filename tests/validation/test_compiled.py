@@ -4,6 +4,7 @@ accepts what the R4B models reject (differential test on mutated seed resources)
 from __future__ import annotations
 
 import copy
+import gzip
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +13,10 @@ from typing import Any
 import orjson
 import pytest
 
+from fhir_server.validation import compiled
 from fhir_server.validation.compiled import conforms, problems
 from fhir_server.validation.resource import _model_class, _model_issues
+from fhir_server.validation.schema import SCHEMA_PATH
 
 SEED = Path(__file__).resolve().parents[2] / "seed_bundles"
 
@@ -165,3 +168,27 @@ def test_never_accepts_what_the_r4b_models_reject() -> None:
         issues = _model_issues(model, mutated, mutated["resourceType"])
         assert not issues, (mutated, issues)
     assert checked > 1000 and accepted > 100, (checked, accepted)
+
+
+# -- the model-derived rules are cached on disk -------------------------------------------
+
+
+def test_element_rules_are_cached_and_rebuilt_when_unreadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FHIR_CACHE_DIR", str(tmp_path))
+    definitions = orjson.loads(gzip.decompress(SCHEMA_PATH.read_bytes()))["definitions"]
+    built = compiled.element_rules(definitions)
+    [cached] = tmp_path.glob("write-schema-rules-*.json")
+    assert "Observation" in built and orjson.loads(cached.read_bytes()) == built
+
+    def no_models(_: object) -> dict:
+        raise AssertionError("the models were read although the cache holds the rules")
+
+    monkeypatch.setattr(compiled, "_models", no_models)
+    assert compiled.element_rules(definitions) == built
+    cached.write_bytes(b"{not json")
+    monkeypatch.undo()
+    monkeypatch.setenv("FHIR_CACHE_DIR", str(tmp_path))
+    assert compiled.element_rules(definitions) == built  # rebuilt from the models
+    assert orjson.loads(cached.read_bytes()) == built
