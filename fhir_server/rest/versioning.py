@@ -95,6 +95,13 @@ class PreparedVersion:
     served: dict[str, Any]
     index: ResourceIndex
     warnings: list[Issue]
+    body: bytes  # `served` as JSON, with _PENDING_INSTANT where lastUpdated goes
+
+
+# Stands in for meta.lastUpdated in a prepared body: swapping it for the instant when the
+# version is written is cheaper than serialising the resource then (under the writer lock).
+_PENDING_INSTANT = f"lastUpdated-{uuid.uuid4().hex}"
+_PENDING_BYTES = _PENDING_INSTANT.encode()
 
 
 def prepare_version(
@@ -113,7 +120,9 @@ def prepare_version(
     served = stamp_write(
         served, current.body if current is not None else None, ctx.indexer.compartments
     )
-    return PreparedVersion(served, ctx.indexer.extract(served), list(warnings))
+    served["meta"]["lastUpdated"] = _PENDING_INSTANT
+    index = ctx.indexer.extract(served)
+    return PreparedVersion(served, index, list(warnings), orjson.dumps(served))
 
 
 def write_version(
@@ -139,14 +148,15 @@ def write_version(
     served, index = prepared.served, prepared.index
     version = current.version + 1 if current else 1
     when = next_instant(current)
-    served["meta"]["lastUpdated"] = fhir_instant(when)
+    instant = fhir_instant(when)
+    served["meta"]["lastUpdated"] = instant
     record = StoredRecord(
         type=served["resourceType"],
         id=id_,
         version=version,
         last_updated=when,
         deleted=False,
-        body=orjson.dumps(served),
+        body=prepared.body.replace(_PENDING_BYTES, instant.encode(), 1),
         method=method,
     )
     creating = current is None or current.deleted
