@@ -49,7 +49,7 @@ from fhir_server.rest.create import create_in, existing_match
 from fhir_server.rest.deferred_writes import DeferredWrites
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.retry import retry_conflicts
-from fhir_server.rest.versioning import check_id, new_id, prepare_version
+from fhir_server.rest.versioning import PreparedVersion, check_id, new_id, prepare_version
 from fhir_server.security.access import ALL_TYPES, Needs, request_needs
 from fhir_server.security.acting import current_principal
 from fhir_server.security.principal import ScopeDenied
@@ -57,6 +57,7 @@ from fhir_server.security.scopes import PERMISSIONS
 from fhir_server.storage.base import StoreSession
 from fhir_server.validation.additional_types import SERVER_RESOURCE_TYPES
 from fhir_server.validation.json_body import parse_json_body
+from fhir_server.workflows.integrity import references_must_exist
 
 _REASONS = {
     200: "OK",
@@ -161,29 +162,36 @@ class TransactionProcessor:
         """
         self._rewrites = []
         try:
-            with self.ctx.store.session() as session:
-                marker = session.change_marker()
+            with self.ctx.store.session() as store_session:
+                marker = store_session.change_marker()
                 if marker is None:
                     return None
+                session = DeferredWrites(store_session)  # (nothing is written: a read view)
                 self._resolve_all(session, plans)
+                session.planned = _planned_keys(plans)
                 for plan in plans:
                     if not plan.skipped_write:
-                        assert plan.type is not None and plan.resource is not None
-                        plan.prepared = self._guard(
-                            plan,
-                            lambda p=plan: prepare_version(
-                                self.ctx, p.resource, p.assigned_id, None
-                            ),
-                        )
+                        plan.prepared = self._guard(plan, lambda p=plan: self._prepare(session, p))
             return marker
         except FhirError:
             self._undo(plans)
             return None
 
-    def _still_true(self, session: StoreSession, marker: object) -> bool:
+    def _prepare(self, session: StoreSession, plan: EntryPlan) -> PreparedVersion:
+        """The new version, and the referential-integrity rule passed on this snapshot."""
+        assert plan.resource is not None and plan.assigned_id is not None
+        prepared = prepare_version(self.ctx, plan.resource, plan.assigned_id, None)
+        references_must_exist(self.ctx, session, {**plan.resource, "id": plan.assigned_id}, None)
+        prepared.rules_done = frozenset({references_must_exist})
+        return prepared
+
+    def _still_true(self, session: StoreSession, marker: object, plans: list[EntryPlan]) -> bool:
         """Whether every look-up made while speculating gives the same answer now."""
         if session.change_marker() == marker:
             return True  # nothing was committed since: nothing can have changed
+        for plan in plans:  # a target may have been deleted meanwhile: check again
+            if plan.prepared is not None:
+                plan.prepared.rules_done = frozenset()
         for key, expected in self._matched.items():
             type_, _, criteria = key.partition("?")
             again = existing_match(self.ctx, session, type_, criteria)
@@ -227,7 +235,7 @@ class TransactionProcessor:
             session = DeferredWrites(store_session)
             if marker is not None:
                 try:
-                    trusted = self._still_true(session, marker)
+                    trusted = self._still_true(session, marker, plans)
                 except FhirError:
                     trusted = False
                 if not trusted:
@@ -239,13 +247,7 @@ class TransactionProcessor:
                 for plan in plans:
                     if plan.skipped_write and plan.if_none_exist:
                         plan.outcome = self._matched[f"{plan.type}?{plan.if_none_exist}"]
-            # entries may reference each other in any order: what this Bundle writes counts
-            # as existing for the referential-integrity rule
-            session.planned = frozenset(
-                (plan.type, plan.id or plan.assigned_id)
-                for plan in plans
-                if plan.method in ("POST", "PUT") and plan.type and (plan.id or plan.assigned_id)
-            )
+            session.planned = _planned_keys(plans)
             for plan in sorted(plans, key=lambda p: (PROCESSING_ORDER[p.method], p.index)):
                 if plan.method in ("GET", "HEAD"):
                     session.flush()  # reads open their own view of the store
@@ -352,6 +354,16 @@ class TransactionProcessor:
                 self._conditional[reference] = resolved
             return resolved
         return reference
+
+
+def _planned_keys(plans: list[EntryPlan]) -> frozenset[tuple[str, str]]:
+    """What the Bundle writes: entries may reference each other in any order, so these
+    count as existing for the referential-integrity rule."""
+    return frozenset(
+        (plan.type, plan.id or plan.assigned_id)  # type: ignore[misc]
+        for plan in plans
+        if plan.method in ("POST", "PUT") and plan.type and (plan.id or plan.assigned_id)
+    )
 
 
 # Writing one of these changes how later entries are checked or indexed, so a Bundle

@@ -25,7 +25,7 @@ from fhir_server.security.patient_context import check_create_right, check_patie
 from fhir_server.storage.base import StoreSession, VersionConflict
 from fhir_server.storage.records import ResourceIndex, StoredRecord, Write
 from fhir_server.terminology.bindings import check_bindings
-from fhir_server.workflows.rules import apply_delete_rules, apply_write_rules
+from fhir_server.workflows.rules import WriteRule, apply_delete_rules, apply_write_rules
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _SERVER_META = ("versionId", "lastUpdated")
@@ -96,6 +96,7 @@ class PreparedVersion:
     index: ResourceIndex
     warnings: list[Issue]
     body: bytes  # `served` as JSON, with _PENDING_INSTANT where lastUpdated goes
+    rules_done: frozenset[WriteRule] = frozenset()  # write rules already passed
 
 
 # Stands in for meta.lastUpdated in a prepared body: swapping it for the instant when the
@@ -144,7 +145,7 @@ def write_version(
         prepared = prepare_version(ctx, resource, id_, current)
     if warnings is not None:
         warnings.extend(prepared.warnings)
-    apply_write_rules(ctx, session, {**resource, "id": id_}, current)
+    apply_write_rules(ctx, session, {**resource, "id": id_}, current, prepared.rules_done)
     served, index = prepared.served, prepared.index
     version = current.version + 1 if current else 1
     when = next_instant(current)

@@ -39,12 +39,16 @@ def apply_write_rules(
     session: StoreSession,
     resource: dict[str, Any],
     current: StoredRecord | None,
+    done: frozenset[WriteRule] = frozenset(),
 ) -> None:
-    """Run every rule for this resource; a rule raises FhirError (409/422) to refuse."""
+    """Run every rule for this resource but those `done` already (for this same state of
+    the store); a rule raises FhirError (409/422) to refuse."""
     for rule in _FOR_ALL:
-        rule(ctx, session, resource, current)
+        if rule not in done:
+            rule(ctx, session, resource, current)
     for rule in _BY_TYPE.get(resource["resourceType"], ()):
-        rule(ctx, session, resource, current)
+        if rule not in done:
+            rule(ctx, session, resource, current)
 
 
 def delete_rule(*types: str) -> Callable[[DeleteRule], DeleteRule]:

@@ -184,3 +184,20 @@ def test_bundles_that_change_how_others_are_written_are_not_speculated() -> None
 
     assert transaction._speculative([plan("Patient"), plan("Observation")])
     assert not transaction._speculative([plan("SearchParameter"), plan("Patient")])
+
+
+def test_a_reference_whose_target_was_deleted_in_between_fails_the_bundle(
+    ctx: ServerContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doctor = create(ctx, "Practitioner", _doctor()).record
+    encounter = _encounter_of_the_doctor()
+    encounter["resource"]["participant"][0]["individual"]["reference"] = (
+        f"Practitioner/{doctor.id}"  # checked while speculating: it existed then
+    )
+    _between_speculation_and_write(monkeypatch, lambda: delete(ctx, "Practitioner", doctor.id))
+    with pytest.raises(FhirError) as caught:
+        process_bundle(ctx, REQUEST, _bundle(encounter))
+    assert caught.value.status == 422
+    assert "does not exist" in caught.value.issues[0].diagnostics
+    with ctx.store.session() as session:
+        assert session.count(("Encounter",), None) == 0
