@@ -24,7 +24,10 @@ def now_utc() -> datetime:
 
 def fhir_instant(moment: datetime) -> str:
     """FHIR `instant` text with microseconds and a Z zone, e.g. 2026-11-25T10:00:00.123456Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat is twice as fast as strftime; this runs for every version written
+    return moment.isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def http_date(moment: datetime) -> str:

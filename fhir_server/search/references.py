@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 RESOURCE_ID_RE = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _LOCAL_RE = re.compile(r"([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?")
@@ -27,6 +28,7 @@ def normalize_bases(bases: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(b.rstrip("/") + "/" for b in bases if b)
 
 
+@lru_cache(maxsize=32_768)  # a Bundle names the same patient, encounter, doctor again and again
 def parse_reference(value: str, own_bases: tuple[str, ...] = ()) -> ParsedReference | None:
     """None for contained (`#x`) and empty references. `own_bases` end with '/'."""
     value = value.strip()
