@@ -83,7 +83,7 @@ _REASONS = {
 # with it. Other processes still load their own Bundles side by side. Measured with two
 # workers and four clients: ≈ 5 % more resources/s (benchmarks/ingest.py).
 BIG_BUNDLE_ENTRIES = 100
-_BIG_BUNDLES = threading.Lock()
+_BIG_BUNDLES = threading.RLock()  # re-entrant: an operation may run a Bundle inside one
 
 
 def process_bundle(
