@@ -6,7 +6,9 @@ The client's JSON is kept as sent; the server only sets `id`, `meta.versionId` a
 
 from __future__ import annotations
 
+import os
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,7 +42,18 @@ def check_id(id_: str, where: str = "id") -> str:
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A new server-assigned id: a time-ordered UUID (version 7, RFC 9562).
+
+    48 bits of Unix milliseconds, then 74 random bits. Ids made one after another sort
+    together, so the (type, id) indexes and the references to new resources grow at their
+    end instead of at random places: a Bundle's commit writes far fewer index pages than
+    with random (version 4) UUIDs. An id says when it was made, as lastUpdated does.
+    """
+    millis = time.time_ns() // 1_000_000
+    bits = (millis & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10)) & ((1 << 80) - 1)
+    bits = bits & ~(0xF << 76) | 0x7 << 76  # version 7
+    bits = bits & ~(0x3 << 62) | 0x2 << 62  # variant 10
+    return str(uuid.UUID(int=bits))
 
 
 def stamped(
