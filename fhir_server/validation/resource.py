@@ -1,11 +1,13 @@
-"""Structural validation of a resource on write, with the fhir.resources R4B models.
+"""Validation of a resource on write: the compiled verdict, and words for a refusal.
 
-`model_validate` (pydantic-core, ≈ 150 µs per Synthea resource) is the floor on writes,
-so the wrapper adds only what is cheap: the id rule, a look at embedded resources'
-types, and turning pydantic errors into FHIR issues. The model instance is thrown
-away: resources are stored exactly as received, never re-serialised through the models.
+`compiled.conforms` decides (≈ 13 µs per Synthea resource; ADR 0010). Only a resource it
+refuses is explained, by the fhir.resources R4B models (`model_validate`, ≈ 150 µs, with
+the id rule, a look at embedded resources' types, and pydantic errors turned into FHIR
+issues) and by the R4 JSON Schema (schema.py); whatever they cannot name is reported as
+the compiled schema words it. Resources are stored exactly as received, never
+re-serialised through the models.
 
-R4 types without an R4B model are validated with the R4 JSON Schema instead (schema.py):
+R4 types without an R4B model are explained by the R4 JSON Schema alone:
 MedicinalProduct* (10 types), EffectEvidenceSynthesis, RiskEvidenceSynthesis,
 SubstanceNucleicAcid, SubstancePolymer, SubstanceProtein, SubstanceReferenceInformation,
 SubstanceSourceMaterial, SubstanceSpecification (computed at run time, see
@@ -26,8 +28,8 @@ R4 vs R4B differences seen while building this (R4B model vs R4 schema, fhir.res
   FHIR but rejected by the R4B model.
 - The R4 JSON Schema lacks `_x` siblings for canonical elements (e.g.
   ActivityDefinition._library) which the R4B models allow.
-Leniencies of the R4B models (their checks are weaker than R4; `$validate` and
-`validate_schema_on_write` run the schema, which catches these):
+Leniencies of the R4B models (their checks are weaker than R4; the compiled verdict
+refuses these, and the binding check the codes, so they only matter for wording):
 - required code bindings are not enforced (`"gender": "x"` passes);
 - booleans accept "yes"/1, integers "2"/2.0, decimals "1.5" (a string);
 - `fhir_comments` and Python field names (`class_fhir`) are accepted as elements;
@@ -103,12 +105,6 @@ def _model_class(resource_type: str) -> Any:
 def schema_only_types() -> frozenset[str]:
     """R4 types validated by the R4 JSON Schema because the R4B models cannot."""
     return frozenset(t for t in R4_RESOURCE_TYPES if _model_class(t) is None)
-
-
-def warm_up() -> None:
-    """Import every model class now (≈ 1 s), so the first writes are not slowed."""
-    for resource_type in R4_RESOURCE_TYPES:
-        _model_class(resource_type)
 
 
 def _short(value: Any) -> str:
