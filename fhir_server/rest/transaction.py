@@ -165,6 +165,7 @@ class TransactionProcessor:
             with self.ctx.store.session() as store_session:
                 marker = store_session.change_marker()
                 if marker is None:
+                    self._rewrites = None
                     return None
                 session = DeferredWrites(store_session)  # (nothing is written: a read view)
                 self._resolve_all(session, plans)
