@@ -31,8 +31,8 @@ from typing import Any
 import orjson
 
 from fhir_server.errors import FhirError
+from fhir_server.rest.bundle_post import process_bundle
 from fhir_server.rest.context import RequestInfo, ServerContext
-from fhir_server.rest.transaction import process_bundle
 
 BUNDLE_SUFFIXES = (".json", ".json.gz", ".json.bz2")
 NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".ndjson.bz2")

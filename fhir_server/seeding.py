@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 
 from fhir_server.errors import FhirError
+from fhir_server.rest.bundle_post import process_bundle
 from fhir_server.rest.context import RequestInfo, ServerContext
-from fhir_server.rest.transaction import process_bundle
 from fhir_server.rest.update import update
 
 SEED_BASE = "urn:fhir-server:seed"  # base URL of the internal request (never shown)

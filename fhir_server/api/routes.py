@@ -26,13 +26,13 @@ from fhir_server.api.responses import fhir_response, result_response
 from fhir_server.errors import FhirError
 from fhir_server.operations import export as export_
 from fhir_server.operations import registry as operations
+from fhir_server.rest import bundle_post
 from fhir_server.rest import create as create_
 from fhir_server.rest import delete as delete_
 from fhir_server.rest import history as history_
 from fhir_server.rest import patch as patch_
 from fhir_server.rest import read as read_
 from fhir_server.rest import search as search_
-from fhir_server.rest import transaction as transaction_
 from fhir_server.rest import update as update_
 from fhir_server.rest.capabilities import capability_statement
 from fhir_server.rest.context import RequestInfo, ServerContext
@@ -130,7 +130,7 @@ async def system_post(request: Request) -> Response:
     prefer = request.headers.get("prefer")
     return_pref = parse_prefer(prefer).return_ if prefer and "return" in prefer else "minimal"
     result = await _run(
-        transaction_.process_bundle_json,
+        bundle_post.process_bundle_json,
         _ctx(request),
         _info(request),
         raw,

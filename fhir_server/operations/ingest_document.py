@@ -19,11 +19,11 @@ import orjson
 from fhir_server.errors import FhirError, Issue, operation_outcome
 from fhir_server.instants import fhir_instant, now_utc
 from fhir_server.operations.registry import Operation, OperationParameter, register
+from fhir_server.rest.bundle_post import process_bundle
 from fhir_server.rest.conditional import find_matches
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.create import create_in
 from fhir_server.rest.results import InteractionResult
-from fhir_server.rest.transaction import process_bundle
 from fhir_server.rest.versioning import new_id
 
 # resources shared across documents: matched by their first identifier, not duplicated

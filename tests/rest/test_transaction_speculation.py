@@ -15,10 +15,12 @@ import pytest
 from fhir_server.api.app import build_context
 from fhir_server.errors import FhirError
 from fhir_server.rest import transaction
+from fhir_server.rest.bundle_entries import EntryPlan
+from fhir_server.rest.bundle_post import process_bundle
 from fhir_server.rest.context import RequestInfo, ServerContext
 from fhir_server.rest.create import create
 from fhir_server.rest.delete import delete
-from fhir_server.rest.transaction import TransactionProcessor, process_bundle
+from fhir_server.rest.transaction import TransactionProcessor
 from fhir_server.settings import Settings
 from fhir_server.storage.sqlite import SQLiteStore
 
@@ -180,7 +182,7 @@ def test_if_none_exist_matched_by_a_create_in_between_writes_no_duplicate(
 
 def test_bundles_that_change_how_others_are_written_are_not_speculated() -> None:
     def plan(type_: str) -> Any:
-        return transaction.EntryPlan(0, "POST", type_, type_, None, "", "", {}, None)
+        return EntryPlan(0, "POST", type_, type_, None, "", "", {}, None)
 
     assert transaction._speculative([plan("Patient"), plan("Observation")])
     assert not transaction._speculative([plan("SearchParameter"), plan("Patient")])
