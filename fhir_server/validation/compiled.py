@@ -144,9 +144,13 @@ def element_rules(definitions: dict[str, Any]) -> dict[str, list[dict[str, Any]]
 
     Reading them from the models imports every model class (≈ 0.9 s), which each server
     and import worker process would pay at start; the cache file is keyed by the
-    fhir.resources version and the schema file, and any problem with it means rebuilding.
+    fhir.resources version, the schema file and this module, and any problem with it
+    means rebuilding.
     """
-    digest = hashlib.sha256(SCHEMA_PATH.read_bytes()).hexdigest()[:16]
+    # keyed by this module's code too, so a change to how the rules are read is never
+    # answered from an older file
+    source = SCHEMA_PATH.read_bytes() + Path(__file__).read_bytes()
+    digest = hashlib.sha256(source).hexdigest()[:16]
     path = cache_dir() / f"write-schema-rules-{fhir.resources.__version__}-{digest}.json"
     with suppress(OSError, orjson.JSONDecodeError):
         return orjson.loads(path.read_bytes())
