@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import orjson
 
 from fhir_server.errors import FhirError
+from fhir_server.instants import fhir_instant
 from fhir_server.rest.context import ServerContext
 from fhir_server.rest.results import InteractionResult
 from fhir_server.rest.versioning import check_id, stamped
@@ -33,7 +34,7 @@ def _builtin_definition(ctx: ServerContext, id_: str) -> StoredRecord | None:
     if definition is None:
         return None
     started = datetime.fromtimestamp(ctx.started or 0, UTC)
-    body = orjson.dumps(stamped(definition, id_, 1, started))
+    body = orjson.dumps(stamped(definition, id_, 1, fhir_instant(started)))
     return StoredRecord("OperationDefinition", id_, 1, started, False, body, "PUT")
 
 

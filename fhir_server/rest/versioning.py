@@ -56,16 +56,11 @@ def new_id() -> str:
     return str(uuid.UUID(int=bits))
 
 
-def stamped(
-    resource: dict[str, Any], id_: str, version: int, when: datetime | None
-) -> dict[str, Any]:
-    """The resource as it will be served: resourceType, id and meta first.
-
-    Without `when`, meta.lastUpdated is left for the writer to fill in.
-    """
+def stamped(resource: dict[str, Any], id_: str, version: int, last_updated: str) -> dict[str, Any]:
+    """The resource as it will be served: resourceType, id and meta first."""
     meta = dict(resource.get("meta") or {})
     meta["versionId"] = str(version)
-    meta["lastUpdated"] = fhir_instant(when) if when is not None else None
+    meta["lastUpdated"] = last_updated
     out: dict[str, Any] = {"resourceType": resource["resourceType"], "id": id_, "meta": meta}
     for key, value in resource.items():
         if key not in out:
@@ -130,11 +125,10 @@ def prepare_version(
     warnings = check_bindings(ctx, resource)
     check_identifiers(resource, ctx.settings.aadhaar_policy, ctx.settings.aadhaar_hash_key.encode())
     version = current.version + 1 if current else 1
-    served = stamped(resource, id_, version, None)
+    served = stamped(resource, id_, version, _PENDING_INSTANT)
     served = stamp_write(
         served, current.body if current is not None else None, ctx.indexer.compartments
     )
-    served["meta"]["lastUpdated"] = _PENDING_INSTANT
     index = ctx.indexer.extract(served)
     return PreparedVersion(served, index, list(warnings), orjson.dumps(served))
 

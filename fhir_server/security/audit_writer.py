@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from fhir_server.instants import now_utc
+from fhir_server.instants import fhir_instant, now_utc
 from fhir_server.rest.versioning import new_id, stamped
 from fhir_server.security.acting import current
 from fhir_server.security.audit import audit_event
@@ -101,6 +101,6 @@ class AuditWriter:
     def _record(self, event: dict[str, Any]) -> Write:
         id_ = new_id()
         when = now_utc()
-        served = stamped(event, id_, 1, when)
+        served = stamped(event, id_, 1, fhir_instant(when))
         record = StoredRecord("AuditEvent", id_, 1, when, False, orjson.dumps(served), "POST")
         return Write(record, self.ctx.indexer.extract(served), 0)

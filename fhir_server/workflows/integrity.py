@@ -90,8 +90,8 @@ def references_must_exist(
         resource = {k: v for k, v in resource.items() if k != "entry"}
     targets = {_relative_target(reference) for reference in _reference_strings(resource)}
     # a transaction's session knows what the Bundle itself is writing (forward references)
-    # and which targets an earlier entry already found (the session holds the writer lock,
-    # so only the session itself could delete them; it forgets those it deletes)
+    # and which targets an earlier entry already found (a session reads one state of the
+    # store, which only the session itself could change; it forgets what it deletes)
     planned = getattr(session, "planned", frozenset())
     confirmed = getattr(session, "confirmed", None)
     wanted = targets - planned - {None, own}
